@@ -1,0 +1,287 @@
+//! Bearer-token verification against a JWKS.
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde::Deserialize;
+
+use crate::config::{Config, ENV_JWKS_JSON, JwksSource};
+use crate::jwks::{JwksFetcher, KeySet, MAX_KID_LEN, VerificationKey, parse_jwks};
+use crate::{AuthContext, InitError, Unauthorized};
+
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+pub const LEEWAY_SECS: u64 = 60;
+/// Longest bearer token accepted.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+/// Longest `sub` accepted.
+pub const MAX_USER_ID_LEN: usize = 255;
+/// Longest bank id accepted.
+pub const MAX_BANK_ID_LEN: usize = 64;
+
+/// The claims of a verified token, validated and normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedClaims {
+    /// `sub`: the user id (≤ 255 printable ASCII characters, no spaces).
+    pub sub: String,
+    /// `scope`, whitespace-normalised (single spaces); empty when absent.
+    pub scope: String,
+    /// `bank_ids`, each matching `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`; empty when absent.
+    pub bank_ids: Vec<String>,
+}
+
+impl VerifiedClaims {
+    /// The authorizer context handed on to the API's functions.
+    pub fn context(&self) -> AuthContext {
+        AuthContext::from_claims(self)
+    }
+
+    /// The individual scopes.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split(' ').filter(|s| !s.is_empty())
+    }
+}
+
+#[derive(Deserialize)]
+struct RawClaims {
+    #[serde(default)]
+    sub: Option<String>,
+    // Forces `iss` to be a single string (the library alone would accept an array).
+    #[serde(default, rename = "iss")]
+    _iss: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    bank_ids: Option<Vec<String>>,
+}
+
+/// `sub` rule: 1..=255 printable ASCII characters, no spaces.
+pub fn is_valid_user_id(sub: &str) -> bool {
+    (1..=MAX_USER_ID_LEN).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Bank id rule: `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`.
+pub fn is_valid_bank_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    match bytes.split_first() {
+        Some((first, rest)) => {
+            bytes.len() <= MAX_BANK_ID_LEN
+                && first.is_ascii_alphanumeric()
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+        }
+        None => false,
+    }
+}
+
+/// The token of an `Authorization` header value `Bearer <jwt>` (scheme case-insensitive).
+/// `None` when the value is not of that form.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim_start();
+    let is_jwt_charset =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=');
+    (scheme.eq_ignore_ascii_case("Bearer")
+        && !token.is_empty()
+        && token.len() <= MAX_TOKEN_LEN
+        && token.bytes().all(is_jwt_charset))
+    .then_some(token)
+}
+
+struct RemoteKeys {
+    fetcher: JwksFetcher,
+    refetch_interval: Duration,
+    /// When the last unknown-`kid` refetch started; also serialises refetches.
+    last_refetch: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// Verifies bearer tokens. Cheap to share (`Send + Sync`); build once per process.
+pub struct Verifier {
+    keys: RwLock<Arc<KeySet>>,
+    remote: Option<RemoteKeys>,
+    validation_rs256: Validation,
+    validation_es256: Validation,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.current_keys().len())
+            .field("jwks_url", &self.remote.as_ref().map(|r| r.fetcher.url()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// Builds the verifier: parses the inline JWKS, or fetches the JWKS URL once.
+    /// Fails (with a message fit for an init log) on any configuration or JWKS problem.
+    pub async fn new(config: Config) -> Result<Self, InitError> {
+        if config.issuer.trim().is_empty() {
+            return Err(InitError::EmptyIssuer);
+        }
+        if config.audience.trim().is_empty() {
+            return Err(InitError::EmptyAudience);
+        }
+        let (keys, remote) = match &config.jwks {
+            JwksSource::Inline(json) => {
+                let keys =
+                    parse_jwks(json.as_bytes()).map_err(|reason| InitError::InvalidJwks {
+                        origin: ENV_JWKS_JSON.to_owned(),
+                        reason,
+                    })?;
+                (keys, None)
+            }
+            JwksSource::Url(url) => {
+                let fetcher = JwksFetcher::new(url).map_err(|reason| InitError::JwksUrl {
+                    url: url.clone(),
+                    reason,
+                })?;
+                let keys = fetcher
+                    .fetch()
+                    .await
+                    .map_err(|reason| InitError::JwksFetch {
+                        url: url.clone(),
+                        reason,
+                    })?;
+                let remote = RemoteKeys {
+                    fetcher,
+                    refetch_interval: config.jwks_refetch_interval,
+                    last_refetch: tokio::sync::Mutex::new(None),
+                };
+                (keys, Some(remote))
+            }
+        };
+        tracing::info!(keys = keys.len(), "JWKS loaded");
+        Ok(Self {
+            keys: RwLock::new(Arc::new(keys)),
+            remote,
+            validation_rs256: validation(Algorithm::RS256, &config),
+            validation_es256: validation(Algorithm::ES256, &config),
+        })
+    }
+
+    /// Verifies the value of an `Authorization` header (`Bearer <jwt>`).
+    pub async fn verify_authorization(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<VerifiedClaims, Unauthorized> {
+        let authorization = authorization.ok_or(Unauthorized::new("missing authorization"))?;
+        let token =
+            bearer_token(authorization).ok_or(Unauthorized::new("not a bearer authorization"))?;
+        self.verify(token).await
+    }
+
+    /// Verifies a JWT (signature, algorithm, `kid`, `iss`, `aud`, `exp`, `nbf`, `sub`,
+    /// `bank_ids`) and returns its validated claims.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedClaims, Unauthorized> {
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(Unauthorized::new("empty or oversized token"));
+        }
+        // Parses `alg` into the library's enum: `none` and unknown names fail here.
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| Unauthorized::new("malformed token header"))?;
+        let validation = match header.alg {
+            Algorithm::RS256 => &self.validation_rs256,
+            Algorithm::ES256 => &self.validation_es256,
+            _ => return Err(Unauthorized::new("algorithm not allowed")),
+        };
+        let kid = header
+            .kid
+            .as_deref()
+            .filter(|kid| !kid.is_empty() && kid.len() <= MAX_KID_LEN)
+            .ok_or(Unauthorized::new("missing kid"))?;
+        let key = self
+            .key_for(kid)
+            .await
+            .ok_or(Unauthorized::new("unknown kid"))?;
+        // The key decides the algorithm: a token may not pick a different one for it.
+        if key.alg != header.alg {
+            return Err(Unauthorized::new("algorithm does not match the key"));
+        }
+        let data = jsonwebtoken::decode::<RawClaims>(token, &key.key, validation)
+            .map_err(|e| Unauthorized::new(denial_reason(e.kind())))?;
+        let claims = data.claims;
+
+        let sub = claims.sub.unwrap_or_default();
+        if !is_valid_user_id(&sub) {
+            return Err(Unauthorized::new("invalid sub"));
+        }
+        let bank_ids = claims.bank_ids.unwrap_or_default();
+        if !bank_ids.iter().all(|id| is_valid_bank_id(id)) {
+            return Err(Unauthorized::new("invalid bank id"));
+        }
+        let scope = claims
+            .scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(VerifiedClaims {
+            sub,
+            scope,
+            bank_ids,
+        })
+    }
+
+    fn current_keys(&self) -> Arc<KeySet> {
+        Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn lookup(&self, kid: &str) -> Option<Arc<VerificationKey>> {
+        self.current_keys().get(kid).cloned()
+    }
+
+    /// The key for `kid`; for a JWKS URL, an unknown `kid` triggers a refetch (at most one per
+    /// refetch interval; concurrent misses wait for the same refetch).
+    async fn key_for(&self, kid: &str) -> Option<Arc<VerificationKey>> {
+        if let Some(key) = self.lookup(kid) {
+            return Some(key);
+        }
+        let remote = self.remote.as_ref()?;
+        let mut last_refetch = remote.last_refetch.lock().await;
+        if let Some(key) = self.lookup(kid) {
+            return Some(key);
+        }
+        if last_refetch.is_some_and(|at| at.elapsed() < remote.refetch_interval) {
+            return None;
+        }
+        *last_refetch = Some(Instant::now());
+        match remote.fetcher.fetch().await {
+            Ok(keys) => {
+                tracing::info!(keys = keys.len(), "JWKS refetched for an unknown kid");
+                *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+            }
+            Err(reason) => tracing::warn!(%reason, "JWKS refetch failed; keeping cached keys"),
+        }
+        self.lookup(kid)
+    }
+}
+
+fn validation(alg: Algorithm, config: &Config) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.validate_aud = true;
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.set_issuer(&[config.issuer.as_str()]);
+    validation.set_audience(&[config.audience.as_str()]);
+    validation
+}
+
+fn denial_reason(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::ExpiredSignature => "token expired",
+        ErrorKind::ImmatureSignature => "token not yet valid",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::MissingRequiredClaim(_) => "missing required claim",
+        ErrorKind::InvalidAlgorithm => "algorithm not allowed",
+        ErrorKind::Json(_) | ErrorKind::Base64(_) | ErrorKind::Utf8(_) => "malformed token",
+        _ => "invalid token",
+    }
+}

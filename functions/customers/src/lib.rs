@@ -1,0 +1,143 @@
+//! Customers: create, read by id and by number, the eight updates, and the caller's linked customers.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use shared::access;
+use shared::body::{Body, PathParams, QueryParams};
+use shared::caller::{Caller, Scope};
+use shared::customer::{
+    CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate,
+    UpdateBranch, UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity,
+    UpdateMobileNumber, UpdateNumber,
+};
+use shared::http::{etag, if_match};
+use shared::ids::{BankId, CustomerId, CustomerNumber};
+use shared::page::LIST_LIMITS;
+use shared::store::Versioned;
+use shared::{ApiError, ApiResult, AppState};
+
+pub fn router(state: AppState) -> Router {
+    const CUSTOMER: &str = "/v1/banks/{BankID}/customers/{CustomerID}";
+    let routes = Router::new()
+        .route("/v1/customers", post(create))
+        .route("/v1/users/current/customers", get(linked_customers))
+        .route("/v1/banks/{BankID}/customers", get(linked_customers_at_bank))
+        .route(CUSTOMER, get(get_by_id))
+        .route(&format!("{CUSTOMER}/customer-number/{{CustomerNumber}}"), get(get_by_number))
+        .route(&format!("{CUSTOMER}/branch"), put(update::<UpdateBranch>))
+        .route(&format!("{CUSTOMER}/credit-limit"), put(update::<UpdateCreditLimit>))
+        .route(&format!("{CUSTOMER}/credit-rating-and-source"), put(update::<UpdateCreditRating>))
+        .route(&format!("{CUSTOMER}/email"), put(update::<UpdateEmail>))
+        .route(&format!("{CUSTOMER}/identity"), put(update::<UpdateIdentity>))
+        .route(&format!("{CUSTOMER}/mobile-number"), put(update::<UpdateMobileNumber>))
+        .route(&format!("{CUSTOMER}/data"), put(update::<UpdateData>))
+        .route(&format!("{CUSTOMER}/number"), put(update_number))
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
+    Ok((path.get("BankID", BankId::parse)?, path.get("CustomerID", CustomerId::parse)?))
+}
+
+/// A customer with its ETag.
+fn customer_response(status: StatusCode, c: Versioned<Customer>, wrap: bool) -> Response {
+    let tag = etag(c.version);
+    if wrap {
+        (status, [tag], Json(CustomerEnvelope { customer: c.item })).into_response()
+    } else {
+        (status, [tag], Json(c.item)).into_response()
+    }
+}
+
+async fn create(State(app): State<AppState>, caller: Caller, body: Body) -> ApiResult<Response> {
+    caller.require(Scope::Write)?;
+    let new = body.json::<CreateCustomerBody>()?.validate()?;
+    caller.require_staff(&new.customer.bank_id)?;
+    let customer = app.store.create_customer(new).await?;
+    let location = format!("/v1/banks/{}/customers/{}", customer.bank_id, customer.id);
+    let created = CreateCustomerResponse {
+        customer_id: customer.id,
+        bank_id: customer.bank_id,
+    };
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], [etag(1)], Json(created)).into_response())
+}
+
+async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
+    let (bank, id) = bank_and_customer(&path)?;
+    let customer = access::readable_customer(&app.store, &caller, &bank, &id).await?;
+    Ok(customer_response(StatusCode::OK, customer, false))
+}
+
+async fn get_by_number(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
+    let (bank, id) = bank_and_customer(&path)?;
+    let number = path.get("CustomerNumber", CustomerNumber::parse)?;
+    let customer = access::readable_customer(&app.store, &caller, &bank, &id).await?;
+    // Numbers are unique per bank, so "this customer has this number" is the whole lookup.
+    if customer.item.customer_number != number {
+        return Err(ApiError::NotFound("customer"));
+    }
+    Ok(customer_response(StatusCode::OK, customer, false))
+}
+
+async fn update<B: CustomerUpdate + DeserializeOwned>(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let (bank, id) = bank_and_customer(&path)?;
+    caller.require_write(&bank)?;
+    let patch = body.json::<B>()?.into_patch(&bank, &id)?;
+    let updated = app.store.update_customer(&bank, &id, &patch, if_match(&headers)?).await?;
+    Ok(customer_response(StatusCode::OK, updated, true))
+}
+
+async fn update_number(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let (bank, id) = bank_and_customer(&path)?;
+    caller.require_write(&bank)?;
+    let number = body.json::<UpdateNumber>()?.into_number(&bank, &id)?;
+    let updated = app.store.set_customer_number(&bank, &id, &number, if_match(&headers)?).await?;
+    Ok(customer_response(StatusCode::OK, updated, true))
+}
+
+async fn linked_customers(State(app): State<AppState>, caller: Caller, query: QueryParams) -> ApiResult<Json<CustomerList>> {
+    list_linked(&app, &caller, None, &query).await
+}
+
+async fn linked_customers_at_bank(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<CustomerList>> {
+    let bank = path.get("BankID", BankId::parse)?;
+    list_linked(&app, &caller, Some(&bank), &query).await
+}
+
+/// Any caller with the read scope may list the customers linked to them.
+async fn list_linked(app: &AppState, caller: &Caller, bank: Option<&BankId>, query: &QueryParams) -> ApiResult<Json<CustomerList>> {
+    caller.require(Scope::Read)?;
+    let limit = query.int("limit", 1..=LIST_LIMITS.max)?.unwrap_or(LIST_LIMITS.default) as i32;
+    // A token continues only this user's list at this bank (or at every bank).
+    let scope = format!("linked-customers/{}/{}", caller.user_id, bank.map(BankId::as_str).unwrap_or("*"));
+    let start = query.get("page_token").map(|t| app.pages.decode(&scope, t)).transpose()?;
+    let page = app.store.linked_customers(&caller.user_id, bank, limit, start).await?;
+    let next_page_token = page.next.map(|k| app.pages.encode(&scope, &k)).transpose()?;
+    Ok(Json(CustomerList {
+        customers: page.items,
+        next_page_token,
+    }))
+}

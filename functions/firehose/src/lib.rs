@@ -1,0 +1,76 @@
+//! The firehose: every customer of a bank, sorted by creation time, for the bank's own systems.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::body::{PathParams, QueryParams};
+use shared::caller::{Caller, Scope};
+use shared::customer::CustomerList;
+use shared::ids::BankId;
+use shared::page::Limits;
+use shared::store::BankCustomersQuery;
+use shared::timestamp::Timestamp;
+use shared::{ApiError, ApiResult, AppState};
+
+/// The firehose pages larger than other lists.
+pub const FIREHOSE_LIMITS: Limits = Limits { default: 50, max: 500 };
+pub const MAX_OFFSET: i64 = 10_000;
+
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/v1/banks/{BankID}/firehose/customers", get(firehose))
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+fn date(query: &QueryParams, name: &str) -> ApiResult<Option<Timestamp>> {
+    query
+        .get(name)
+        .map(|v| Timestamp::parse(v).map_err(|why| ApiError::field(name, why)))
+        .transpose()
+}
+
+async fn firehose(State(app): State<AppState>, caller: Caller, path: PathParams, query: QueryParams) -> ApiResult<Json<CustomerList>> {
+    let bank = path.get("BankID", BankId::parse)?;
+    caller.require(Scope::Firehose)?;
+    caller.require_staff(&bank)?;
+
+    let descending = match query.get("sort_direction").map(str::to_ascii_uppercase).as_deref() {
+        None | Some("DESC") => true,
+        Some("ASC") => false,
+        Some(_) => return Err(ApiError::field("sort_direction", "must be ASC or DESC")),
+    };
+    let (from, to) = (date(&query, "from_date")?, date(&query, "to_date")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::field("to_date", "must not be before from_date"));
+    }
+    let limit = query.int("limit", 1..=FIREHOSE_LIMITS.max)?.unwrap_or(FIREHOSE_LIMITS.default) as i32;
+    let offset = query.int("offset", 0..=MAX_OFFSET)?.unwrap_or(0) as u32;
+    // The token is bound to the bank and to the ordering and window it was issued for.
+    let scope = format!(
+        "firehose/{bank}/{}/{}/{}",
+        if descending { "DESC" } else { "ASC" },
+        from.map(Timestamp::sortable).unwrap_or_default(),
+        to.map(Timestamp::sortable).unwrap_or_default()
+    );
+    let start = query.get("page_token").map(|t| app.pages.decode(&scope, t)).transpose()?;
+    if start.is_some() && offset > 0 {
+        return Err(ApiError::field("offset", "cannot be combined with page_token"));
+    }
+    let q = BankCustomersQuery {
+        descending,
+        from,
+        to,
+        limit,
+        offset,
+        start,
+    };
+    let page = app.store.bank_customers(&bank, &q).await?;
+    let next_page_token = page.next.map(|k| app.pages.encode(&scope, &k)).transpose()?;
+    Ok(Json(CustomerList {
+        customers: page.items,
+        next_page_token,
+    }))
+}

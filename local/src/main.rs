@@ -1,0 +1,92 @@
+//! `local-api serve` runs the API on 127.0.0.1:$PORT; `local-api token ...` prints a dev token.
+
+use local_api::keys::{self, TokenRequest};
+use std::path::PathBuf;
+
+const USAGE: &str = "usage:
+  local-api serve
+  local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
+
+environment: PORT (3000), TABLE_NAME (customer-api), LOCAL_DIR (.local), PAGE_TOKEN_SECRET
+(else one kept in LOCAL_DIR), AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials for the SDK";
+
+const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let local_dir = PathBuf::from(std::env::var("LOCAL_DIR").unwrap_or_else(|_| ".local".into()));
+    match args.first().map(String::as_str) {
+        Some("serve") => serve(local_dir).await,
+        Some("token") => {
+            let dev_keys = keys::load_or_create(&local_dir)?;
+            println!("{}", dev_keys.mint(&token_request(&args[1..])?)?);
+            Ok(())
+        }
+        _ => Err(USAGE.into()),
+    }
+}
+
+fn token_request(args: &[String]) -> Result<TokenRequest, String> {
+    let mut request = TokenRequest::new("dev-user");
+    request.scope = ALL_SCOPES.into();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value\n{USAGE}"));
+        match flag.as_str() {
+            "--sub" => request.sub = value()?,
+            "--bank" => request.bank_ids.push(value()?),
+            "--scope" => request.scope = value()?,
+            "--ttl" => request.ttl_seconds = value()?.parse().map_err(|_| format!("--ttl takes seconds\n{USAGE}"))?,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    Ok(request)
+}
+
+/// A page token secret kept under `.local/` so tokens stay valid across restarts.
+fn page_secret(local_dir: &std::path::Path) -> std::io::Result<String> {
+    if let Ok(secret) = std::env::var("PAGE_TOKEN_SECRET") {
+        return Ok(secret);
+    }
+    let path = local_dir.join("page-token-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().to_owned());
+    }
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| std::io::Error::other("no system randomness"))?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::create_dir_all(local_dir)?;
+    std::fs::write(&path, &secret)?;
+    Ok(secret)
+}
+
+async fn serve(local_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+    shared::config::init_tracing();
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
+    let dev_keys = keys::load_or_create(&local_dir)?;
+    let state = shared::AppState::new(shared::config::dynamodb_client().await?, table, page_secret(&local_dir)?.as_bytes())?;
+    let template = local_api::template::Template::load(&local_api::template_path())?;
+    let app = local_api::build(template, &dev_keys, &state).await?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+
+    let mut demo = TokenRequest::new("dev-user");
+    demo.scope = ALL_SCOPES.into();
+    demo.bank_ids = vec!["demo-bank".into()];
+    let token = dev_keys.mint(&demo)?;
+    println!(
+        "\nCustomer API listening on http://127.0.0.1:{port} (table {})\n\n\
+         A token for staff of bank demo-bank (valid 1 h; make more with `cargo run -q -p local-api -- token --help`):\n\n\
+         export TOKEN={token}\n\n\
+         curl -s -X POST http://127.0.0.1:{port}/v1/customers -H \"Authorization: Bearer $TOKEN\" \\\n  \
+         -d '{{\"bank_id\":\"demo-bank\",\"legal_name\":\"Ada Lovelace\",\"email\":\"ada@example.com\"}}'\n",
+        state.store.table()
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! What `local-api` takes from `template.yaml`: the routes and the function group serving each,
+//! the authorizer's identity rules, the gateway responses, and the table definition. Reading them
+//! here means local routes cannot drift from the deployed ones.
+
+use serde_norway::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("template.yaml is not valid YAML: {0}")]
+    Yaml(#[from] serde_norway::Error),
+    #[error("template.yaml: {0}")]
+    Shape(String),
+}
+
+fn shape(msg: impl Into<String>) -> TemplateError {
+    TemplateError::Shape(msg.into())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Upper case, like `GET`.
+    pub method: String,
+    /// As in the template: `/v1/banks/{BankID}/customers`.
+    pub path: String,
+    /// The function group: the last part of the function's `CodeUri` (`functions/customers`).
+    pub group: String,
+}
+
+impl Route {
+    /// Whether `path` (raw, not decoded) is this route's path; `{X}` matches one non-empty segment.
+    pub fn matches_path(&self, path: &str) -> bool {
+        let mut want = self.path.trim_matches('/').split('/');
+        let mut got = path.trim_matches('/').split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthorizerSpec {
+    /// The group of the authorizer function (`authorizer`).
+    pub group: String,
+    pub header: String,
+    pub validation_expression: Option<String>,
+}
+
+/// A gateway response: status, headers and body as API Gateway would send them.
+#[derive(Debug, Clone)]
+pub struct GatewayResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub routes: Vec<Route>,
+    pub authorizer: AuthorizerSpec,
+    pub gateway_responses: HashMap<String, GatewayResponse>,
+    /// The `Properties` of the one `AWS::DynamoDB::Table`.
+    pub table: Value,
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TemplateError::Read(path.display().to_string(), e))?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let doc: Value = serde_norway::from_str(text)?;
+        let resources = doc
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .ok_or_else(|| shape("no Resources"))?;
+        let of_type = |t: &'static str| {
+            resources
+                .iter()
+                .filter(move |(_, r)| r.get("Type").and_then(Value::as_str) == Some(t))
+                .map(|(name, r)| (name.as_str().unwrap_or_default().to_owned(), r))
+        };
+
+        let mut groups = HashMap::new();
+        let mut routes = Vec::new();
+        for (name, function) in of_type("AWS::Serverless::Function") {
+            let props = function.get("Properties").ok_or_else(|| shape(format!("{name} has no Properties")))?;
+            let code_uri = props
+                .get("CodeUri")
+                .and_then(Value::as_str)
+                .ok_or_else(|| shape(format!("{name} has no CodeUri")))?;
+            let group = code_uri.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+            groups.insert(name.clone(), group.clone());
+            let Some(events) = props.get("Events").and_then(Value::as_mapping) else { continue };
+            for (_, event) in events {
+                if event.get("Type").and_then(Value::as_str) != Some("Api") {
+                    continue;
+                }
+                let p = event.get("Properties").ok_or_else(|| shape(format!("{name}: an Api event has no Properties")))?;
+                let text = |k: &str| {
+                    p.get(k)
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                        .ok_or_else(|| shape(format!("{name}: an Api event has no {k}")))
+                };
+                routes.push(Route {
+                    method: text("Method")?.to_ascii_uppercase(),
+                    path: text("Path")?,
+                    group: group.clone(),
+                });
+            }
+        }
+
+        let (_, api) = of_type("AWS::Serverless::Api").next().ok_or_else(|| shape("no AWS::Serverless::Api"))?;
+        let props = api.get("Properties").ok_or_else(|| shape("the Api has no Properties"))?;
+        let auth = props.get("Auth").ok_or_else(|| shape("the Api has no Auth"))?;
+        let default = auth
+            .get("DefaultAuthorizer")
+            .and_then(Value::as_str)
+            .ok_or_else(|| shape("the Api has no DefaultAuthorizer"))?;
+        let spec = auth
+            .get("Authorizers")
+            .and_then(|a| a.get(default))
+            .ok_or_else(|| shape(format!("authorizer {default} is not defined")))?;
+        if spec.get("FunctionPayloadType").and_then(Value::as_str) != Some("TOKEN") {
+            return Err(shape("the default authorizer must be a TOKEN authorizer"));
+        }
+        let function = get_att_resource(spec.get("FunctionArn")).ok_or_else(|| shape("the authorizer's FunctionArn must be !GetAtt <Function>.Arn"))?;
+        let group = groups
+            .get(&function)
+            .cloned()
+            .ok_or_else(|| shape(format!("the authorizer function {function} is not a function of the template")))?;
+        let identity = spec.get("Identity");
+        let authorizer = AuthorizerSpec {
+            group,
+            header: identity
+                .and_then(|i| i.get("Header"))
+                .and_then(Value::as_str)
+                .unwrap_or("Authorization")
+                .to_owned(),
+            validation_expression: identity
+                .and_then(|i| i.get("ValidationExpression"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        };
+
+        let mut gateway_responses = HashMap::new();
+        if let Some(responses) = props.get("GatewayResponses").and_then(Value::as_mapping) {
+            for (kind, r) in responses {
+                let Some(kind) = kind.as_str() else { continue };
+                let headers = r
+                    .get("ResponseParameters")
+                    .and_then(|p| p.get("Headers"))
+                    .and_then(Value::as_mapping)
+                    .map(|h| {
+                        h.iter()
+                            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.trim_matches('\'').to_owned())))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let body = r
+                    .get("ResponseTemplates")
+                    .and_then(|t| t.get("application/json"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let status = r.get("StatusCode").and_then(Value::as_u64).unwrap_or(0) as u16;
+                gateway_responses.insert(kind.to_owned(), GatewayResponse { status, headers, body });
+            }
+        }
+
+        let mut tables = of_type("AWS::DynamoDB::Table");
+        let (_, table) = tables.next().ok_or_else(|| shape("no AWS::DynamoDB::Table"))?;
+        if tables.next().is_some() {
+            return Err(shape("the single-table design allows one AWS::DynamoDB::Table"));
+        }
+        let table = table.get("Properties").cloned().ok_or_else(|| shape("the table has no Properties"))?;
+
+        Ok(Self {
+            routes,
+            authorizer,
+            gateway_responses,
+            table,
+        })
+    }
+
+    /// The route for a method and raw path, or whether the path exists under another method.
+    pub fn route(&self, method: &str, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.method == method && r.matches_path(path))
+    }
+}
+
+/// `!GetAtt Name.Arn` (a tagged scalar) or `{"Fn::GetAtt": [Name, Arn]}`.
+fn get_att_resource(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
+            tagged.value.as_str()?.strip_suffix(".Arn").map(str::to_owned)
+        }
+        Value::Mapping(m) => {
+            let list = m.get("Fn::GetAtt")?.as_sequence()?;
+            Some(list.first()?.as_str()?.to_owned())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        Template::load(&path).expect("the project's template loads")
+    }
+
+    #[test]
+    fn reads_the_projects_template() {
+        let t = template();
+        assert_eq!(t.authorizer.group, "authorizer");
+        assert_eq!(t.authorizer.header, "Authorization");
+        assert!(t.authorizer.validation_expression.is_some());
+        let r = t.route("GET", "/v1/banks/b1/customers/c1").expect("route");
+        assert_eq!((r.group.as_str(), r.path.as_str()), ("customers", "/v1/banks/{BankID}/customers/{CustomerID}"));
+        assert_eq!(t.route("POST", "/v1/banks/b1/user_customer_links").map(|r| r.group.as_str()), Some("user-customer-links"));
+        assert!(t.route("DELETE", "/v1/banks/b1/customers/c1").is_none());
+        assert!(t.route("GET", "/v1/banks//customers/c1").is_none());
+        assert_eq!(t.gateway_responses["UNAUTHORIZED"].status, 401);
+        assert!(t.table.get("KeySchema").is_some());
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        let t = template();
+        let mut seen = std::collections::HashSet::new();
+        for r in &t.routes {
+            assert!(seen.insert((r.method.clone(), r.path.clone())), "duplicate route {r:?}");
+        }
+    }
+}

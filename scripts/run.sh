@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `make run`: DynamoDB Local with data persisted under .local/dynamodb-data, then local-api in the
+# foreground. DynamoDB Local is stopped when local-api exits or on Ctrl-C, unless it was already
+# running before (then it is someone else's and is left alone).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${PORT:-3000}
+DDB_PORT=${DDB_PORT:-8000}
+DDB=scripts/dynamodb-local.sh
+read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
+
+"$DDB" install
+if "$DDB" status "$DDB_PORT"; then
+  echo "run: reusing DynamoDB Local already running on port $DDB_PORT (it stays up afterwards)" >&2
+else
+  trap '"$DDB" stop "$DDB_PORT"' EXIT
+  # Turn signals into a normal exit so the EXIT trap always runs.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM HUP
+  "$DDB" start "$DDB_PORT" .local/dynamodb-data
+fi
+
+export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DDB_PORT
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+export TABLE_NAME=${TABLE_NAME:-customer-api} PORT
+
+"${CARGO:-cargo}" run "${cargo_flags[@]}" -q -p local-api -- serve

@@ -1,0 +1,53 @@
+//! API.md's permission rules where they need the store: staff of a bank read and write its
+//! customers; a linked user reads a linked customer; anything else under a bank is 403, and a
+//! customer of another bank is 404.
+
+use crate::caller::{Caller, Scope};
+use crate::customer::Customer;
+use crate::error::ApiError;
+use crate::ids::{BankId, CustomerId};
+use crate::store::{Store, Versioned};
+
+/// A customer of `bank` the caller may read. For a non-staff caller the link and the customer
+/// are read in parallel: one round trip either way.
+pub async fn readable_customer(
+    store: &Store,
+    caller: &Caller,
+    bank: &BankId,
+    id: &CustomerId,
+) -> Result<Versioned<Customer>, ApiError> {
+    caller.require(Scope::Read)?;
+    if caller.is_staff(bank) {
+        return store.customer_at(bank, id).await;
+    }
+    let (customer, linked) = tokio::join!(store.customer_at(bank, id), store.is_linked(&caller.user_id, bank, id));
+    if !linked? {
+        return Err(ApiError::Forbidden("the caller is neither staff of this bank nor linked to this customer"));
+    }
+    customer
+}
+
+/// A customer of `bank` the caller may write: write scope and staff, checked before any read.
+pub async fn writable_customer(
+    store: &Store,
+    caller: &Caller,
+    bank: &BankId,
+    id: &CustomerId,
+) -> Result<Versioned<Customer>, ApiError> {
+    caller.require_write(bank)?;
+    store.customer_at(bank, id).await
+}
+
+/// For routes without a bank in the path: the customer's own bank decides, and a customer the
+/// caller may not write is 404 (its existence is not disclosed).
+pub async fn writable_customer_anywhere(
+    store: &Store,
+    caller: &Caller,
+    id: &CustomerId,
+) -> Result<Versioned<Customer>, ApiError> {
+    caller.require(Scope::Write)?;
+    match store.get_customer(id).await? {
+        Some(c) if caller.is_staff(&c.item.bank_id) => Ok(c),
+        _ => Err(ApiError::NotFound("customer")),
+    }
+}

@@ -1,0 +1,572 @@
+//! The DynamoDB store: items through `serde_dynamo`, keys from `keys`, conditions and transactions
+//! for existence and uniqueness. Every method is at most one sequential round trip unless noted.
+
+use crate::customer::{Customer, NewCustomer, Patch};
+use crate::error::ApiError;
+use crate::ids::{BankId, CustomerId, CustomerNumber, UserId};
+use crate::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
+use crate::link::UserCustomerLink;
+use crate::page::{Key, Page};
+use crate::timestamp::Timestamp;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// An item with the version that `ETag`/`If-Match` compare.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub item: T,
+    pub version: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CustomerItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    version: u64,
+    created_at: Timestamp,
+    dependants: i32,
+    dob_of_dependents: Vec<Timestamp>,
+    #[serde(flatten)]
+    customer: Customer,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NumberItem {
+    pk: String,
+    sk: String,
+    customer_id: CustomerId,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LinkItem {
+    pk: String,
+    sk: String,
+    bank_id: BankId,
+    #[serde(flatten)]
+    link: UserCustomerLink,
+}
+
+/// The firehose's query.
+#[derive(Debug, Clone)]
+pub struct BankCustomersQuery {
+    pub descending: bool,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub limit: i32,
+    pub offset: u32,
+    pub start: Option<Key>,
+}
+
+/// How many times a server-chosen customer number is redrawn after a collision.
+const NUMBER_ATTEMPTS: usize = 5;
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    // ----- customers -----
+
+    /// Writes the customer and its number's uniqueness record in one transaction.
+    pub async fn create_customer(&self, mut new: NewCustomer) -> Result<Customer, ApiError> {
+        let created_at = Timestamp::now();
+        for _ in 0..NUMBER_ATTEMPTS {
+            let customer = &new.customer;
+            let item = CustomerItem {
+                pk: keys::customer(&customer.id).pk,
+                sk: keys::customer(&customer.id).sk,
+                gsi1pk: keys::bank_customers(&customer.bank_id),
+                gsi1sk: keys::bank_customers_sort(created_at, &customer.id),
+                version: 1,
+                created_at,
+                dependants: new.dob_of_dependents.len() as i32,
+                dob_of_dependents: new.dob_of_dependents.clone(),
+                customer: customer.clone(),
+            };
+            let number = self.number_put(&customer.bank_id, &customer.customer_number, &customer.id)?;
+            match self.transact(vec![put_new(&self.table, to_item(&item)?)?, number]).await {
+                Ok(()) => return Ok(new.customer),
+                Err(Tx::Failed(1)) if !new.number_given => {
+                    new.customer.customer_number = CustomerNumber::generate();
+                }
+                Err(Tx::Failed(1)) => return Err(number_taken(&new.customer.customer_number)),
+                Err(Tx::Failed(_)) => return Err(ApiError::Conflict("the customer already exists".into())),
+                Err(Tx::Error(e)) => return Err(e),
+            }
+        }
+        Err(ApiError::Unavailable)
+    }
+
+    pub async fn get_customer(&self, id: &CustomerId) -> Result<Option<Versioned<Customer>>, ApiError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::customer(id).to_map()))
+            // A client that creates then reads must see its write.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(|item| versioned(&item)).transpose()
+    }
+
+    /// A customer of `bank`, or 404 (a customer of another bank does not exist here).
+    pub async fn customer_at(&self, bank: &BankId, id: &CustomerId) -> Result<Versioned<Customer>, ApiError> {
+        match self.get_customer(id).await? {
+            Some(c) if &c.item.bank_id == bank => Ok(c),
+            _ => Err(ApiError::NotFound("customer")),
+        }
+    }
+
+    /// Applies `patch` to an existing customer of `bank`; never creates one.
+    pub async fn update_customer(
+        &self,
+        bank: &BankId,
+        id: &CustomerId,
+        patch: &Patch,
+        if_match: Option<u64>,
+    ) -> Result<Versioned<Customer>, ApiError> {
+        let mut names = HashMap::from([("#bank".to_owned(), "bank_id".to_owned()), ("#v".to_owned(), "version".to_owned())]);
+        let mut values = HashMap::from([
+            (":bank".to_owned(), AttributeValue::S(bank.to_string())),
+            (":one".to_owned(), AttributeValue::N("1".into())),
+        ]);
+        let mut sets = vec!["#v = #v + :one".to_owned()];
+        for (i, (path, value)) in patch.sets.iter().enumerate() {
+            let mut parts = Vec::new();
+            for (j, name) in path.iter().enumerate() {
+                let placeholder = format!("#f{i}_{j}");
+                names.insert(placeholder.clone(), (*name).to_owned());
+                parts.push(placeholder);
+            }
+            values.insert(format!(":v{i}"), value.clone());
+            sets.push(format!("{} = :v{i}", parts.join(".")));
+        }
+        let mut condition = format!("attribute_exists({PK}) AND #bank = :bank");
+        if let Some(v) = if_match {
+            condition.push_str(" AND #v = :expected");
+            values.insert(":expected".into(), AttributeValue::N(v.to_string()));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::customer(id).to_map()))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => versioned(&out.attributes.unwrap_or_default()),
+            Err(err) => {
+                let old = match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => Some(e.item.clone()),
+                    _ => None,
+                };
+                match old {
+                    // The customer is there, at this bank: only the version can have failed.
+                    Some(Some(item)) if versioned(&item).is_ok_and(|c| &c.item.bank_id == bank) => {
+                        Err(ApiError::PreconditionFailed)
+                    }
+                    Some(_) => Err(ApiError::NotFound("customer")),
+                    None => Err(sdk_error(err)),
+                }
+            }
+        }
+    }
+
+    /// Moves a customer to a new number, keeping numbers unique per bank: one read, then one
+    /// transaction that updates the customer, frees the old number and claims the new one.
+    pub async fn set_customer_number(
+        &self,
+        bank: &BankId,
+        id: &CustomerId,
+        number: &CustomerNumber,
+        if_match: Option<u64>,
+    ) -> Result<Versioned<Customer>, ApiError> {
+        let current = self.customer_at(bank, id).await?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        if &current.item.customer_number == number {
+            return Ok(current);
+        }
+        let old = &current.item.customer_number;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::customer(id).to_map()))
+            .update_expression("SET customer_number = :new, #v = #v + :one")
+            .condition_expression("#v = :version AND customer_number = :old")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(":new", AttributeValue::S(number.to_string()))
+            .expression_attribute_values(":old", AttributeValue::S(old.to_string()))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":version", AttributeValue::N(current.version.to_string()))
+            .build()
+            .map_err(internal)?;
+        let free_old = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::customer_number(bank, old).to_map()))
+            .condition_expression("customer_id = :id")
+            .expression_attribute_values(":id", AttributeValue::S(id.to_string()))
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().delete(free_old).build(),
+            self.number_put(bank, number, id)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => {
+                let mut customer = current.item;
+                customer.customer_number = number.clone();
+                Ok(Versioned {
+                    item: customer,
+                    version: current.version + 1,
+                })
+            }
+            Err(Tx::Failed(2)) => Err(number_taken(number)),
+            // Changed by someone else between our read and write.
+            Err(Tx::Failed(_)) if if_match.is_some() => Err(ApiError::PreconditionFailed),
+            Err(Tx::Failed(_)) => Err(ApiError::Conflict("the customer changed concurrently, retry".into())),
+            Err(Tx::Error(e)) => Err(e),
+        }
+    }
+
+    fn number_put(&self, bank: &BankId, number: &CustomerNumber, id: &CustomerId) -> Result<TransactWriteItem, ApiError> {
+        let key = keys::customer_number(bank, number);
+        let item = NumberItem {
+            pk: key.pk,
+            sk: key.sk,
+            customer_id: *id,
+        };
+        put_new(&self.table, to_item(&item)?)
+    }
+
+    /// A bank's customers in creation order, from the firehose index.
+    pub async fn bank_customers(&self, bank: &BankId, q: &BankCustomersQuery) -> Result<Page<Customer>, ApiError> {
+        let mut condition = "#pk = :pk".to_owned();
+        let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(keys::bank_customers(bank)))]);
+        // `~` sorts after every id character, so a bound on time includes that whole instant.
+        match (q.from, q.to) {
+            (Some(from), Some(to)) => {
+                condition.push_str(" AND #sk BETWEEN :from AND :to");
+                values.insert(":from".into(), AttributeValue::S(from.sortable()));
+                values.insert(":to".into(), AttributeValue::S(format!("{}~", to.sortable())));
+            }
+            (Some(from), None) => {
+                condition.push_str(" AND #sk >= :from");
+                values.insert(":from".into(), AttributeValue::S(from.sortable()));
+            }
+            (None, Some(to)) => {
+                condition.push_str(" AND #sk <= :to");
+                values.insert(":to".into(), AttributeValue::S(format!("{}~", to.sortable())));
+            }
+            (None, None) => {}
+        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression(condition)
+            .expression_attribute_names("#pk", GSI1PK)
+            .expression_attribute_names("#sk", GSI1SK)
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!q.descending);
+
+        let mut start = q.start.clone();
+        // `offset` skips items without returning them: read only their keys.
+        let mut to_skip = q.offset as i32;
+        while to_skip > 0 {
+            let out = query
+                .clone()
+                .limit(to_skip.min(1000))
+                .projection_expression("#pk, #sk, pk, sk")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            to_skip -= out.count;
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(Page { items: Vec::new(), next: None });
+            }
+        }
+
+        let mut items = Vec::new();
+        loop {
+            let out = query
+                .clone()
+                .limit(q.limit - items.len() as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in out.items.unwrap_or_default() {
+                items.push(versioned(&item)?.item);
+            }
+            start = out.last_evaluated_key;
+            // A page can stop short of `limit` at DynamoDB's 1 MB; keep reading until full.
+            if start.is_none() || items.len() as i32 >= q.limit {
+                break;
+            }
+        }
+        Ok(Page { items, next: start })
+    }
+
+    // ----- user customer links -----
+
+    /// Links a user to a customer that must exist at `bank`; one link per (user, customer).
+    pub async fn create_link(&self, bank: &BankId, link: &UserCustomerLink) -> Result<(), ApiError> {
+        let key = keys::user_customer_link(&link.user_id, bank, &link.customer_id);
+        let item = LinkItem {
+            pk: key.pk,
+            sk: key.sk,
+            bank_id: bank.clone(),
+            link: link.clone(),
+        };
+        let customer_exists = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(keys::customer(&link.customer_id).to_map()))
+            .condition_expression("attribute_exists(pk) AND bank_id = :bank")
+            .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            TransactWriteItem::builder().condition_check(customer_exists).build(),
+            put_new(&self.table, to_item(&item)?)?,
+        ];
+        match self.transact(items).await {
+            Ok(()) => Ok(()),
+            Err(Tx::Failed(0)) => Err(ApiError::NotFound("customer")),
+            Err(Tx::Failed(_)) => Err(ApiError::Conflict("the user is already linked to this customer".into())),
+            Err(Tx::Error(e)) => Err(e),
+        }
+    }
+
+    pub async fn is_linked(&self, user: &UserId, bank: &BankId, customer: &CustomerId) -> Result<bool, ApiError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::user_customer_link(user, bank, customer).to_map()))
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item.is_some())
+    }
+
+    /// The customers linked to a user, at every bank or at one: a Query of the user's links, then
+    /// one BatchGetItem of their customers (two sequential round trips).
+    pub async fn linked_customers(
+        &self,
+        user: &UserId,
+        bank: Option<&BankId>,
+        limit: i32,
+        start: Option<Key>,
+    ) -> Result<Page<Customer>, ApiError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::user_links_pk(user)))
+            .expression_attribute_values(":prefix", AttributeValue::S(keys::user_links_prefix(bank)))
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let links: Vec<LinkItem> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| serde_dynamo::from_item(item).map_err(internal))
+            .collect::<Result<_, _>>()?;
+        let ids: Vec<CustomerId> = links.iter().map(|l| l.link.customer_id).collect();
+        let mut found = self.batch_get_customers(&ids).await?;
+        // In link order; a customer that no longer exists is left out.
+        let items = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(Page {
+            items,
+            next: out.last_evaluated_key,
+        })
+    }
+
+    async fn batch_get_customers(&self, ids: &[CustomerId]) -> Result<HashMap<CustomerId, Customer>, ApiError> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(|id| keys::customer(id).to_map()).collect()))
+                    .build()
+                    .map_err(internal)?,
+            );
+            let mut backoff = Duration::from_millis(20);
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(sdk_error)?;
+                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    let c = versioned(&item)?.item;
+                    found.insert(c.id, c);
+                }
+                // Unprocessed keys come back under throttling: retry them with a short backoff.
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if pending.is_some() {
+                    if backoff > Duration::from_secs(1) {
+                        return Err(ApiError::Unavailable);
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+fn versioned(item: &HashMap<String, AttributeValue>) -> Result<Versioned<Customer>, ApiError> {
+    let item: CustomerItem = serde_dynamo::from_item(item.clone()).map_err(internal)?;
+    Ok(Versioned {
+        item: item.customer,
+        version: item.version,
+    })
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<HashMap<String, AttributeValue>, ApiError> {
+    serde_dynamo::to_item(value).map_err(internal)
+}
+
+/// A put that fails if the key is taken.
+fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> Result<TransactWriteItem, ApiError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn number_taken(number: &CustomerNumber) -> ApiError {
+    ApiError::Conflict(format!("customer number {number} is already used at this bank"))
+}
+
+/// How a transaction failed.
+pub(crate) enum Tx {
+    /// The condition of the item at this index failed.
+    Failed(usize),
+    Error(ApiError),
+}
+
+/// Attempts of a transaction that collides with a concurrent one on the same items.
+const TX_ATTEMPTS: u32 = 6;
+
+impl Store {
+    /// One TransactWriteItems. A collision with a concurrent transaction (not a failed condition)
+    /// is retried after a short, jittered pause, so that racing writers end as one success and
+    /// clean condition failures rather than spurious errors.
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Tx> {
+        for attempt in 1..=TX_ATTEMPTS {
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(e.cancellation_reasons().to_vec()),
+                _ => None,
+            };
+            match reasons {
+                Some(reasons) => {
+                    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                        return Err(Tx::Failed(i));
+                    }
+                    let conflict = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));
+                    if !conflict {
+                        return Err(Tx::Error(sdk_error(err)));
+                    }
+                    if attempt == TX_ATTEMPTS {
+                        return Err(Tx::Error(ApiError::Conflict("a concurrent request changed the same data, retry".into())));
+                    }
+                }
+                None if err.code() == Some("TransactionConflictException") && attempt < TX_ATTEMPTS => {}
+                None => return Err(Tx::Error(sdk_error(err))),
+            }
+            let mut jitter = [0u8; 1];
+            let _ = aws_lc_rs::rand::fill(&mut jitter);
+            tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt) + u64::from(jitter[0] % 20))).await;
+        }
+        Err(Tx::Error(ApiError::Unavailable))
+    }
+}
+
+pub(crate) fn internal(err: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(err.to_string())
+}
+
+/// Throttling and an unreachable or slow DynamoDB are 503 (the SDK has already retried);
+/// anything else is a real fault.
+pub fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: SdkError<E, R>) -> ApiError {
+    const RETRYABLE: &[&str] = &[
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+    ];
+    match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            tracing::warn!(error = ?err, "DynamoDB unavailable");
+            ApiError::Unavailable
+        }
+        _ if err.code().is_some_and(|c| RETRYABLE.contains(&c)) => {
+            tracing::warn!(code = err.code(), "DynamoDB throttled");
+            ApiError::Unavailable
+        }
+        _ => ApiError::Internal(format!("DynamoDB: {err:?}")),
+    }
+}
