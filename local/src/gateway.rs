@@ -40,7 +40,11 @@ pub struct Gateway {
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
     #[error("the template's route {method} {path} is served by group {group}, which local-api does not know")]
-    UnknownGroup { method: String, path: String, group: String },
+    UnknownGroup {
+        method: String,
+        path: String,
+        group: String,
+    },
     #[error("the template's authorizer is {0}, but local-api runs the `authorizer` group")]
     UnknownAuthorizer(String),
     #[error("the authorizer's ValidationExpression is not a valid regex: {0}")]
@@ -115,7 +119,13 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
         .get(gw.template.authorizer.header.as_str())
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let unauthorized = || gw.gateway_response("UNAUTHORIZED", StatusCode::UNAUTHORIZED, "missing or invalid bearer token");
+    let unauthorized = || {
+        gw.gateway_response(
+            "UNAUTHORIZED",
+            StatusCode::UNAUTHORIZED,
+            "missing or invalid bearer token",
+        )
+    };
     let Some(token) = token.filter(|t| gw.validation.as_ref().is_none_or(|re| re.is_match(t))) else {
         return unauthorized();
     };
@@ -169,8 +179,12 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
 /// IAM-style match of a policy resource (with `*` wildcards) against a method ARN.
 fn arn_matches(pattern: &str, arn: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
-    let Some((first, rest)) = parts.split_first() else { return false };
-    let Some(mut remaining) = arn.strip_prefix(first) else { return false };
+    let Some((first, rest)) = parts.split_first() else {
+        return false;
+    };
+    let Some(mut remaining) = arn.strip_prefix(first) else {
+        return false;
+    };
     for (i, part) in rest.iter().enumerate() {
         let last = i == rest.len() - 1;
         if last {
@@ -196,9 +210,18 @@ mod tests {
     #[test]
     fn arn_wildcards() {
         let arn = "arn:aws:execute-api:us-east-1:000000000000:local/api/GET/v1/banks/b/customers";
-        assert!(arn_matches("arn:aws:execute-api:us-east-1:000000000000:local/api/*/*", arn));
+        assert!(arn_matches(
+            "arn:aws:execute-api:us-east-1:000000000000:local/api/*/*",
+            arn
+        ));
         assert!(arn_matches(arn, arn));
-        assert!(!arn_matches("arn:aws:execute-api:us-east-1:000000000000:other/api/*/*", arn));
-        assert!(!arn_matches("arn:aws:execute-api:us-east-1:000000000000:local/api/POST/*", arn));
+        assert!(!arn_matches(
+            "arn:aws:execute-api:us-east-1:000000000000:other/api/*/*",
+            arn
+        ));
+        assert!(!arn_matches(
+            "arn:aws:execute-api:us-east-1:000000000000:local/api/POST/*",
+            arn
+        ));
     }
 }

@@ -165,9 +165,7 @@ pub fn load_or_create(dir: &Path) -> Result<DevKeys, DevKeysError> {
             match write_new_private_file(&key_path, pem_encode(&der).as_bytes()) {
                 Ok(()) => der,
                 // Another process created it meanwhile: use theirs.
-                Err(DevKeysError::Io { source, .. })
-                    if source.kind() == io::ErrorKind::AlreadyExists =>
-                {
+                Err(DevKeysError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
                     let pem = fs::read_to_string(&key_path).map_err(|source| DevKeysError::Io {
                         path: key_path.clone(),
                         source,
@@ -181,20 +179,16 @@ pub fn load_or_create(dir: &Path) -> Result<DevKeys, DevKeysError> {
             }
         }
         Err(source) => {
-            return Err(DevKeysError::Io {
-                path: key_path,
-                source,
-            });
+            return Err(DevKeysError::Io { path: key_path, source });
         }
     };
 
-    let pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).map_err(|_| {
-            DevKeysError::InvalidKeyFile {
-                path: key_path.clone(),
-                reason: "not a P-256 PKCS#8 private key",
-            }
-        })?;
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).map_err(|_| {
+        DevKeysError::InvalidKeyFile {
+            path: key_path.clone(),
+            reason: "not a P-256 PKCS#8 private key",
+        }
+    })?;
     let (x, y) = match pair.public_key().as_ref() {
         [0x04, xy @ ..] if xy.len() == 64 => {
             let (x, y) = xy.split_at(32);
@@ -212,9 +206,8 @@ pub fn load_or_create(dir: &Path) -> Result<DevKeys, DevKeysError> {
         .and_then(|jwks| jwks.keys.first())
         .filter(|jwk| jwk.x == x && jwk.y == y && !jwk.kid.is_empty());
     let up_to_date = existing.as_ref().is_some_and(|jwks| jwks.keys.len() == 1)
-        && existing_jwk.is_some_and(|jwk| {
-            jwk.kty == "EC" && jwk.crv == "P-256" && jwk.alg == "ES256" && jwk.use_ == "sig"
-        });
+        && existing_jwk
+            .is_some_and(|jwk| jwk.kty == "EC" && jwk.crv == "P-256" && jwk.alg == "ES256" && jwk.use_ == "sig");
     let kid = match existing_jwk {
         Some(jwk) => jwk.kid.clone(),
         None => new_kid()?,
@@ -331,10 +324,7 @@ fn pem_decode(pem: &str) -> Option<Vec<u8>> {
     let end = format!("-----END {PEM_LABEL}-----");
     let start = pem.find(&begin)? + begin.len();
     let stop = start + pem[start..].find(&end)?;
-    let body: String = pem[start..stop]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
+    let body: String = pem[start..stop].chars().filter(|c| !c.is_whitespace()).collect();
     STANDARD.decode(body).ok()
 }
 
@@ -345,10 +335,7 @@ mod tests {
     fn scratch_dir(name: &str) -> PathBuf {
         let mut suffix = [0u8; 8];
         let _ = random_fill(&mut suffix);
-        std::env::temp_dir().join(format!(
-            "dev-keys-{name}-{}",
-            URL_SAFE_NO_PAD.encode(suffix)
-        ))
+        std::env::temp_dir().join(format!("dev-keys-{name}-{}", URL_SAFE_NO_PAD.encode(suffix)))
     }
 
     #[test]
@@ -426,8 +413,7 @@ mod tests {
         let header = jsonwebtoken::decode_header(&token).expect("header");
         assert_eq!(header.alg, Algorithm::ES256);
         assert_eq!(header.kid.as_deref(), Some(keys.kid()));
-        let claims: serde_json::Value =
-            jsonwebtoken::dangerous::insecure_decode_claims(&token).expect("claims");
+        let claims: serde_json::Value = jsonwebtoken::dangerous::insecure_decode_claims(&token).expect("claims");
         assert_eq!(claims["iss"], LOCAL_ISSUER);
         assert_eq!(claims["aud"], LOCAL_AUDIENCE);
         assert_eq!(claims["sub"], "user-1");

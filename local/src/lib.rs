@@ -34,7 +34,11 @@ pub fn template_path() -> PathBuf {
 
 /// Builds the whole local API for `state`'s table, creating the table if it is absent. Tokens are
 /// checked against the dev keys' JWKS, with the local issuer and audience.
-pub async fn build(template: template::Template, dev_keys: &keys::DevKeys, state: &AppState) -> Result<axum::Router, LocalError> {
+pub async fn build(
+    template: template::Template,
+    dev_keys: &keys::DevKeys,
+    state: &AppState,
+) -> Result<axum::Router, LocalError> {
     table::ensure_table(state.store.client(), state.store.table(), &template.table).await?;
     let config = Config::with_inline_jwks(keys::LOCAL_ISSUER, keys::LOCAL_AUDIENCE, dev_keys.jwks_json());
     let authorizer = Authorizer::from_config(config)

@@ -66,7 +66,11 @@ async fn serve(local_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
     let dev_keys = keys::load_or_create(&local_dir)?;
-    let state = shared::AppState::new(shared::config::dynamodb_client().await?, table, page_secret(&local_dir)?.as_bytes())?;
+    let state = shared::AppState::new(
+        shared::config::dynamodb_client().await?,
+        table,
+        page_secret(&local_dir)?.as_bytes(),
+    )?;
     let template = local_api::template::Template::load(&local_api::template_path())?;
     let app = local_api::build(template, &dev_keys, &state).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;

@@ -21,7 +21,9 @@ fn def(msg: impl Into<String>) -> TableError {
 }
 
 fn text<'a>(v: &'a Value, key: &str) -> Result<&'a str, TableError> {
-    v.get(key).and_then(Value::as_str).ok_or_else(|| def(format!("missing {key}")))
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| def(format!("missing {key}")))
 }
 
 fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, TableError> {
@@ -43,7 +45,9 @@ fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>, TableError> {
 pub async fn ensure_table(client: &Client, name: &str, properties: &Value) -> Result<bool, TableError> {
     match client.describe_table().table_name(name).send().await {
         Ok(_) => return Ok(false),
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) => {}
         Err(e) => return Err(TableError::Dynamo(format!("{e:?}"))),
     }
     let attributes = properties
@@ -73,7 +77,11 @@ pub async fn ensure_table(client: &Client, name: &str, properties: &Value) -> Re
                     GlobalSecondaryIndex::builder()
                         .index_name(text(g, "IndexName")?)
                         .set_key_schema(Some(key_schema(g)?))
-                        .projection(Projection::builder().projection_type(ProjectionType::from(projection)).build())
+                        .projection(
+                            Projection::builder()
+                                .projection_type(ProjectionType::from(projection))
+                                .build(),
+                        )
                         .build()
                         .map_err(|e| def(e.to_string()))
                 })

@@ -93,19 +93,30 @@ impl Template {
         let mut groups = HashMap::new();
         let mut routes = Vec::new();
         for (name, function) in of_type("AWS::Serverless::Function") {
-            let props = function.get("Properties").ok_or_else(|| shape(format!("{name} has no Properties")))?;
+            let props = function
+                .get("Properties")
+                .ok_or_else(|| shape(format!("{name} has no Properties")))?;
             let code_uri = props
                 .get("CodeUri")
                 .and_then(Value::as_str)
                 .ok_or_else(|| shape(format!("{name} has no CodeUri")))?;
-            let group = code_uri.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+            let group = code_uri
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
             groups.insert(name.clone(), group.clone());
-            let Some(events) = props.get("Events").and_then(Value::as_mapping) else { continue };
+            let Some(events) = props.get("Events").and_then(Value::as_mapping) else {
+                continue;
+            };
             for (_, event) in events {
                 if event.get("Type").and_then(Value::as_str) != Some("Api") {
                     continue;
                 }
-                let p = event.get("Properties").ok_or_else(|| shape(format!("{name}: an Api event has no Properties")))?;
+                let p = event
+                    .get("Properties")
+                    .ok_or_else(|| shape(format!("{name}: an Api event has no Properties")))?;
                 let text = |k: &str| {
                     p.get(k)
                         .and_then(Value::as_str)
@@ -120,8 +131,12 @@ impl Template {
             }
         }
 
-        let (_, api) = of_type("AWS::Serverless::Api").next().ok_or_else(|| shape("no AWS::Serverless::Api"))?;
-        let props = api.get("Properties").ok_or_else(|| shape("the Api has no Properties"))?;
+        let (_, api) = of_type("AWS::Serverless::Api")
+            .next()
+            .ok_or_else(|| shape("no AWS::Serverless::Api"))?;
+        let props = api
+            .get("Properties")
+            .ok_or_else(|| shape("the Api has no Properties"))?;
         let auth = props.get("Auth").ok_or_else(|| shape("the Api has no Auth"))?;
         let default = auth
             .get("DefaultAuthorizer")
@@ -134,11 +149,13 @@ impl Template {
         if spec.get("FunctionPayloadType").and_then(Value::as_str) != Some("TOKEN") {
             return Err(shape("the default authorizer must be a TOKEN authorizer"));
         }
-        let function = get_att_resource(spec.get("FunctionArn")).ok_or_else(|| shape("the authorizer's FunctionArn must be !GetAtt <Function>.Arn"))?;
-        let group = groups
-            .get(&function)
-            .cloned()
-            .ok_or_else(|| shape(format!("the authorizer function {function} is not a function of the template")))?;
+        let function = get_att_resource(spec.get("FunctionArn"))
+            .ok_or_else(|| shape("the authorizer's FunctionArn must be !GetAtt <Function>.Arn"))?;
+        let group = groups.get(&function).cloned().ok_or_else(|| {
+            shape(format!(
+                "the authorizer function {function} is not a function of the template"
+            ))
+        })?;
         let identity = spec.get("Identity");
         let authorizer = AuthorizerSpec {
             group,
@@ -163,7 +180,9 @@ impl Template {
                     .and_then(Value::as_mapping)
                     .map(|h| {
                         h.iter()
-                            .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.trim_matches('\'').to_owned())))
+                            .filter_map(|(k, v)| {
+                                Some((k.as_str()?.to_owned(), v.as_str()?.trim_matches('\'').to_owned()))
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -183,7 +202,10 @@ impl Template {
         if tables.next().is_some() {
             return Err(shape("the single-table design allows one AWS::DynamoDB::Table"));
         }
-        let table = table.get("Properties").cloned().ok_or_else(|| shape("the table has no Properties"))?;
+        let table = table
+            .get("Properties")
+            .cloned()
+            .ok_or_else(|| shape("the table has no Properties"))?;
 
         Ok(Self {
             routes,
@@ -229,8 +251,15 @@ mod tests {
         assert_eq!(t.authorizer.header, "Authorization");
         assert!(t.authorizer.validation_expression.is_some());
         let r = t.route("GET", "/v1/banks/b1/customers/c1").expect("route");
-        assert_eq!((r.group.as_str(), r.path.as_str()), ("customers", "/v1/banks/{BankID}/customers/{CustomerID}"));
-        assert_eq!(t.route("POST", "/v1/banks/b1/user_customer_links").map(|r| r.group.as_str()), Some("user-customer-links"));
+        assert_eq!(
+            (r.group.as_str(), r.path.as_str()),
+            ("customers", "/v1/banks/{BankID}/customers/{CustomerID}")
+        );
+        assert_eq!(
+            t.route("POST", "/v1/banks/b1/user_customer_links")
+                .map(|r| r.group.as_str()),
+            Some("user-customer-links")
+        );
         assert!(t.route("DELETE", "/v1/banks/b1/customers/c1").is_none());
         assert!(t.route("GET", "/v1/banks//customers/c1").is_none());
         assert_eq!(t.gateway_responses["UNAUTHORIZED"].status, 401);

@@ -22,7 +22,9 @@ pub async fn readable_customer(
     }
     let (customer, linked) = tokio::join!(store.customer_at(bank, id), store.is_linked(&caller.user_id, bank, id));
     if !linked? {
-        return Err(ApiError::Forbidden("the caller is neither staff of this bank nor linked to this customer"));
+        return Err(ApiError::Forbidden(
+            "the caller is neither staff of this bank nor linked to this customer",
+        ));
     }
     customer
 }

@@ -46,11 +46,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .iter()
             .find_map(|p| message.strip_prefix(p))
             .and_then(|rest| rest.split('`').next());
-        let field = match (named, path.as_str()) {
-            (Some(name), "." | "") => name.to_owned(),
-            (Some(name), parent) => format!("{parent}.{name}"),
-            (None, "." | "") => "body".to_owned(),
-            (None, path) => path.to_owned(),
+        // serde_path_to_error's path is `.` at the root and `?` where it lost track (syntax errors).
+        let path = match path.as_str() {
+            "." | "?" | "" => None,
+            p => Some(p),
+        };
+        let field = match (named, path) {
+            // An unknown field's path already ends with its name; a missing one's is its parent.
+            (Some(name), Some(p)) if p == name || p.ends_with(&format!(".{name}")) => p.to_owned(),
+            (Some(name), Some(parent)) => format!("{parent}.{name}"),
+            (Some(name), None) => name.to_owned(),
+            (None, Some(p)) => p.to_owned(),
+            (None, None) => "body".to_owned(),
         };
         let message = if inner.is_syntax() || inner.is_eof() {
             format!("malformed JSON: {message}")
@@ -172,6 +179,8 @@ mod tests {
         assert_eq!(field_of(r#"{"name": 5}"#), "name");
         assert_eq!(field_of(r#"{"inner": {"n": "x"}}"#), "inner.n");
         assert_eq!(field_of(r#"{"inner": {"m": 1}}"#), "inner.m");
+        assert_eq!(field_of(r#"{"name": "a", "inner": {}, "x": 1}"#), "x");
+        assert_eq!(field_of("{"), "body");
         assert_eq!(field_of(r#"{"bogus": 1}"#), "bogus");
         assert_eq!(field_of(r#"{"name": "a""#), "body");
         assert_eq!(field_of(""), "body");
@@ -188,7 +197,9 @@ mod tests {
 
     #[test]
     fn messages_hide_parser_positions() {
-        let Err(ApiError::Invalid(errors)) = parse_json::<Outer>(br#"{"name": 5}"#) else { panic!() };
+        let Err(ApiError::Invalid(errors)) = parse_json::<Outer>(br#"{"name": 5}"#) else {
+            panic!()
+        };
         assert!(!errors[0].message.contains("line"), "{}", errors[0].message);
     }
 }

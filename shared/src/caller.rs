@@ -105,7 +105,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         let Some(RequestContext::ApiGatewayV1(ctx)) = parts.extensions.get::<RequestContext>() else {
             return Err(ApiError::Unauthorized);
         };
-        let field = |name: &str| ctx.authorizer.fields.get(name).and_then(|v| v.as_str()).unwrap_or_default();
+        let field = |name: &str| {
+            ctx.authorizer
+                .fields
+                .get(name)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+        };
         Caller::from_context(field(CONTEXT_USER_ID), field(CONTEXT_SCOPE), field(CONTEXT_BANK_IDS))
     }
 }
@@ -128,7 +134,13 @@ mod tests {
 
     #[test]
     fn bad_context_is_unauthorized() {
-        assert!(matches!(Caller::from_context("", "customer.read", ""), Err(ApiError::Unauthorized)));
-        assert!(matches!(Caller::from_context("u", "customer.read", "b#1"), Err(ApiError::Unauthorized)));
+        assert!(matches!(
+            Caller::from_context("", "customer.read", ""),
+            Err(ApiError::Unauthorized)
+        ));
+        assert!(matches!(
+            Caller::from_context("u", "customer.read", "b#1"),
+            Err(ApiError::Unauthorized)
+        ));
     }
 }

@@ -45,7 +45,11 @@ fn var(name: &'static str) -> Result<String, ConfigError> {
 }
 
 impl AppState {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>, page_secret: &[u8]) -> Result<Self, ConfigError> {
+    pub fn new(
+        client: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        page_secret: &[u8],
+    ) -> Result<Self, ConfigError> {
         Ok(Self {
             store: Store::new(client, table),
             pages: PageTokens::new(page_secret).map_err(|e| ConfigError::Invalid("PAGE_TOKEN_SECRET", e))?,

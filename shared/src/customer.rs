@@ -141,11 +141,19 @@ impl CreateCustomerBody {
     pub fn validate(self) -> Result<NewCustomer, ApiError> {
         let mut check = Check::default();
         let bank_id = check.required("bank_id", self.bank_id.as_deref(), BankId::parse);
-        let number = check.optional("customer_number", self.customer_number.as_deref(), CustomerNumber::parse);
+        let number = check.optional(
+            "customer_number",
+            self.customer_number.as_deref(),
+            CustomerNumber::parse,
+        );
         let legal_name = check.required("legal_name", self.legal_name.as_deref(), |v| {
             validate::required_text(v, MAX_TEXT)
         });
-        let phone_number = check.optional("mobile_phone_number", self.mobile_phone_number.as_deref(), validate::phone);
+        let phone_number = check.optional(
+            "mobile_phone_number",
+            self.mobile_phone_number.as_deref(),
+            validate::phone,
+        );
         let email = check.optional("email", self.email.as_deref(), validate::email);
         let face_image = self.face_image.map(|f| face_image(&mut check, "face_image", f));
         let relationship_status = check.optional("relationship_status", self.relationship_status.as_deref(), text);
@@ -154,11 +162,19 @@ impl CreateCustomerBody {
             check.fail("dob_of_dependents", format!("must list at most {MAX_DEPENDANTS} dates"));
         }
         let credit_rating = self.credit_rating.map(|r| CreditRating {
-            rating: check.optional("credit_rating.rating", r.rating.as_deref(), text).unwrap_or_default(),
-            source: check.optional("credit_rating.source", r.source.as_deref(), text).unwrap_or_default(),
+            rating: check
+                .optional("credit_rating.rating", r.rating.as_deref(), text)
+                .unwrap_or_default(),
+            source: check
+                .optional("credit_rating.source", r.source.as_deref(), text)
+                .unwrap_or_default(),
         });
         let credit_limit = self.credit_limit.map(|a| credit_limit(&mut check, a));
-        let education = check.optional("highest_education_attained", self.highest_education_attained.as_deref(), text);
+        let education = check.optional(
+            "highest_education_attained",
+            self.highest_education_attained.as_deref(),
+            text,
+        );
         let employment = check.optional("employment_status", self.employment_status.as_deref(), text);
         let title = check.optional("title", self.title.as_deref(), text);
         let branch = check.optional("branchId", self.branch_id.as_deref(), BranchId::parse);
@@ -336,7 +352,11 @@ impl CustomerUpdate for UpdateEmail {
     ids!();
     fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
         let mut p = Patch::default();
-        set_some(&mut p, &["email"], check.required("email", self.email.as_deref(), validate::email))?;
+        set_some(
+            &mut p,
+            &["email"],
+            check.required("email", self.email.as_deref(), validate::email),
+        )?;
         Ok(p)
     }
 }
@@ -345,7 +365,9 @@ impl CustomerUpdate for UpdateIdentity {
     ids!();
     fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
         let mut p = Patch::default();
-        let name = check.required("legal_name", self.legal_name.as_deref(), |v| validate::required_text(v, MAX_TEXT));
+        let name = check.required("legal_name", self.legal_name.as_deref(), |v| {
+            validate::required_text(v, MAX_TEXT)
+        });
         set_some(&mut p, &["legal_name"], name)?;
         set_some(&mut p, &["date_of_birth"], self.date_of_birth.map(|t| t.0))?;
         if self.title.is_some() {
@@ -360,7 +382,11 @@ impl CustomerUpdate for UpdateMobileNumber {
     ids!();
     fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
         let mut p = Patch::default();
-        let phone = check.required("mobile_phone_number", self.mobile_phone_number.as_deref(), validate::phone);
+        let phone = check.required(
+            "mobile_phone_number",
+            self.mobile_phone_number.as_deref(),
+            validate::phone,
+        );
         set_some(&mut p, &["phone_number"], phone)?;
         Ok(p)
     }
@@ -372,7 +398,11 @@ impl UpdateNumber {
         let mut check = Check::default();
         check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
         check.same_as_path("customer_id", self.customer_id.as_deref(), &customer.to_string());
-        let number = check.required("customer_number", self.customer_number.as_deref(), CustomerNumber::parse);
+        let number = check.required(
+            "customer_number",
+            self.customer_number.as_deref(),
+            CustomerNumber::parse,
+        );
         check.finish()?;
         number.ok_or_else(|| ApiError::Internal("validated number missing".into()))
     }
@@ -396,7 +426,11 @@ impl CustomerUpdate for UpdateData {
             None => {}
         }
         if self.highest_education_attained.is_some() {
-            let v = check.optional("highest_education_attained", self.highest_education_attained.as_deref(), text);
+            let v = check.optional(
+                "highest_education_attained",
+                self.highest_education_attained.as_deref(),
+                text,
+            );
             p.set(&["highest_educational_attained"], v.unwrap_or_default())?;
         }
         if self.employment_status.is_some() {
@@ -447,7 +481,13 @@ mod tests {
         assert_eq!(new.customer.phone_number, "+442079460958");
         assert_eq!(new.customer.branch_id, "london-1");
         assert_eq!(new.dob_of_dependents.len(), 1);
-        assert_eq!(new.customer.date_of_birth, Some(Timestamp { seconds: -4_828_838_400, nanos: 0 }));
+        assert_eq!(
+            new.customer.date_of_birth,
+            Some(Timestamp {
+                seconds: -4_828_838_400,
+                nanos: 0
+            })
+        );
     }
 
     #[test]
@@ -458,13 +498,27 @@ mod tests {
         .unwrap();
         let mut f = fields(body.validate().unwrap_err());
         f.sort();
-        assert_eq!(f, ["bank_id", "branchId", "credit_limit.cur", "credit_limit.num", "email", "legal_name", "mobile_phone_number"]);
+        assert_eq!(
+            f,
+            [
+                "bank_id",
+                "branchId",
+                "credit_limit.cur",
+                "credit_limit.num",
+                "email",
+                "legal_name",
+                "mobile_phone_number"
+            ]
+        );
     }
 
     #[test]
     fn the_seeds_example_body_is_rejected_by_field() {
         let seed = br#"{"bank_id":"string","legal_name":"string","date_of_birth":{"seconds":"int64","nanos":"int32"}}"#;
-        assert_eq!(fields(parse_json::<CreateCustomerBody>(seed).unwrap_err()), ["date_of_birth.seconds"]);
+        assert_eq!(
+            fields(parse_json::<CreateCustomerBody>(seed).unwrap_err()),
+            ["date_of_birth.seconds"]
+        );
         let seed = br#"{"bank_id":"string","customer_id":"string","dependants":"int32"}"#;
         assert_eq!(fields(parse_json::<UpdateData>(seed).unwrap_err()), ["dependants"]);
     }

@@ -16,7 +16,12 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn finish(router: Router) -> Router {
     router
         .fallback(|| async { ApiError::NotFound("route") })
-        .method_not_allowed_fallback(|| async { ApiError::Invalid(vec![crate::error::FieldError::new("method", "is not allowed on this route")]) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::Invalid(vec![crate::error::FieldError::new(
+                "method",
+                "is not allowed on this route",
+            )])
+        })
         .layer(middleware::from_fn(access_log))
 }
 
@@ -32,7 +37,12 @@ async fn access_log(request: Request, next: Next) -> Response {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
         _ => None,
     }
-    .or_else(|| request.extensions().get::<lambda_http::Context>().map(|c| c.request_id.clone()))
+    .or_else(|| {
+        request
+            .extensions()
+            .get::<lambda_http::Context>()
+            .map(|c| c.request_id.clone())
+    })
     .unwrap_or_default();
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -58,7 +68,9 @@ pub fn etag(version: u64) -> (HeaderName, HeaderValue) {
 
 /// The version an `If-Match` header asks for; `*` or no header is `None`.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let value = value.to_str().unwrap_or_default().trim();
     if value == "*" {
         return Ok(None);

@@ -74,9 +74,7 @@ pub struct UserId(String);
 
 impl UserId {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        let ok = !s.is_empty()
-            && s.len() <= 255
-            && s.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
+        let ok = !s.is_empty() && s.len() <= 255 && s.bytes().all(|b| b.is_ascii_graphic() && b != b'#');
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -166,7 +164,13 @@ mod tests {
         let id = CustomerId::new();
         assert_eq!(CustomerId::parse(&id.to_string()), Ok(id));
         assert_eq!(CustomerId::parse(&id.to_string().to_uppercase()), Ok(id));
-        for bad in ["", "x", "abc#", "0190f0f0f0f0f0f0f0f0f0f0f0f0f0f0", "{0190f0f0-f0f0-7f0f-8f0f-f0f0f0f0f0f0}"] {
+        for bad in [
+            "",
+            "x",
+            "abc#",
+            "0190f0f0f0f0f0f0f0f0f0f0f0f0f0f0",
+            "{0190f0f0-f0f0-7f0f-8f0f-f0f0f0f0f0f0}",
+        ] {
             assert!(CustomerId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -144,7 +144,10 @@ mod tests {
         let n = CustomerNumber::parse("42").unwrap();
         assert_ne!(customer_number(&b1, &n), customer_number(&b2, &n));
         let c = CustomerId::new();
-        assert_ne!(customer(&c).sk, child(&c, ChildKind::TaxResidence, CustomerId::new()).sk);
+        assert_ne!(
+            customer(&c).sk,
+            child(&c, ChildKind::TaxResidence, CustomerId::new()).sk
+        );
         let u = UserId::parse("u1").unwrap();
         let link = user_customer_link(&u, &b1, &c);
         assert!(link.sk.starts_with(&user_links_prefix(Some(&b1))));

@@ -33,7 +33,9 @@ struct Payload {
 impl PageTokens {
     pub fn new(secret: &[u8]) -> Result<Self, String> {
         if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!("the page token secret must be at least {MIN_SECRET_BYTES} bytes"));
+            return Err(format!(
+                "the page token secret must be at least {MIN_SECRET_BYTES} bytes"
+            ));
         }
         Ok(Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, secret),
@@ -48,8 +50,8 @@ impl PageTokens {
                 _ => Err(ApiError::Internal(format!("non-string key attribute {name}"))),
             })
             .collect::<Result<_, _>>()?;
-        let payload = serde_json::to_vec(&Payload { s: scope.to_owned(), k })
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let payload =
+            serde_json::to_vec(&Payload { s: scope.to_owned(), k }).map_err(|e| ApiError::Internal(e.to_string()))?;
         let tag = hmac::sign(&self.key, &payload);
         Ok(format!("{}.{}", B64.encode(&payload), B64.encode(tag.as_ref())))
     }
@@ -111,14 +113,20 @@ mod tests {
     fn rejects_tampering_replay_and_forgery() {
         let t = PageTokens::new(&[7; 32]).unwrap();
         let token = t.encode("firehose/b1", &key()).unwrap();
-        assert!(t.decode("firehose/b2", &token).is_err(), "replayed against another bank");
+        assert!(
+            t.decode("firehose/b2", &token).is_err(),
+            "replayed against another bank"
+        );
         let (payload, tag) = token.split_once('.').unwrap();
         let mut bytes = B64.decode(payload).unwrap();
         let i = bytes.iter().position(|b| *b == b'1').unwrap();
         bytes[i] = b'2';
         let edited = format!("{}.{tag}", B64.encode(&bytes));
         assert!(t.decode("firehose/b1", &edited).is_err(), "edited");
-        let other = PageTokens::new(&[8; 32]).unwrap().encode("firehose/b1", &key()).unwrap();
+        let other = PageTokens::new(&[8; 32])
+            .unwrap()
+            .encode("firehose/b1", &key())
+            .unwrap();
         assert!(t.decode("firehose/b1", &other).is_err(), "signed with another secret");
         for junk in ["", ".", "abc", "a.b", "%%%.%%%"] {
             assert!(t.decode("firehose/b1", junk).is_err(), "{junk}");

@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -112,7 +112,10 @@ impl Store {
                 customer: customer.clone(),
             };
             let number = self.number_put(&customer.bank_id, &customer.customer_number, &customer.id)?;
-            match self.transact(vec![put_new(&self.table, to_item(&item)?)?, number]).await {
+            match self
+                .transact(vec![put_new(&self.table, to_item(&item)?)?, number])
+                .await
+            {
                 Ok(()) => return Ok(new.customer),
                 Err(Tx::Failed(1)) if !new.number_given => {
                     new.customer.customer_number = CustomerNumber::generate();
@@ -155,7 +158,10 @@ impl Store {
         patch: &Patch,
         if_match: Option<u64>,
     ) -> Result<Versioned<Customer>, ApiError> {
-        let mut names = HashMap::from([("#bank".to_owned(), "bank_id".to_owned()), ("#v".to_owned(), "version".to_owned())]);
+        let mut names = HashMap::from([
+            ("#bank".to_owned(), "bank_id".to_owned()),
+            ("#v".to_owned(), "version".to_owned()),
+        ]);
         let mut values = HashMap::from([
             (":bank".to_owned(), AttributeValue::S(bank.to_string())),
             (":one".to_owned(), AttributeValue::N("1".into())),
@@ -266,7 +272,12 @@ impl Store {
         }
     }
 
-    fn number_put(&self, bank: &BankId, number: &CustomerNumber, id: &CustomerId) -> Result<TransactWriteItem, ApiError> {
+    fn number_put(
+        &self,
+        bank: &BankId,
+        number: &CustomerNumber,
+        id: &CustomerId,
+    ) -> Result<TransactWriteItem, ApiError> {
         let key = keys::customer_number(bank, number);
         let item = NumberItem {
             pk: key.pk,
@@ -302,11 +313,15 @@ impl Store {
             .query()
             .table_name(&self.table)
             .index_name(GSI1)
-            .key_condition_expression(condition)
+            .key_condition_expression(&condition)
             .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_names("#sk", GSI1SK)
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(!q.descending);
+        let query = if condition.contains("#sk") {
+            query.expression_attribute_names("#sk", GSI1SK)
+        } else {
+            query
+        };
 
         let mut start = q.start.clone();
         // `offset` skips items without returning them: read only their keys.
@@ -315,7 +330,7 @@ impl Store {
             let out = query
                 .clone()
                 .limit(to_skip.min(1000))
-                .projection_expression("#pk, #sk, pk, sk")
+                .projection_expression(format!("#pk, {GSI1SK}, {PK}, {SK}"))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -323,7 +338,10 @@ impl Store {
             to_skip -= out.count;
             start = out.last_evaluated_key;
             if start.is_none() {
-                return Ok(Page { items: Vec::new(), next: None });
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                });
             }
         }
 
@@ -446,7 +464,12 @@ impl Store {
                     .send()
                     .await
                     .map_err(sdk_error)?;
-                for item in out.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .unwrap_or_default()
+                    .remove(&self.table)
+                    .unwrap_or_default()
+                {
                     let c = versioned(&item)?.item;
                     found.insert(c.id, c);
                 }
@@ -511,12 +534,20 @@ impl Store {
     /// clean condition failures rather than spurious errors.
     pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), Tx> {
         for attempt in 1..=TX_ATTEMPTS {
-            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+            let err = match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(err) => err,
             };
             let reasons = match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(e.cancellation_reasons().to_vec()),
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    Some(e.cancellation_reasons().to_vec())
+                }
                 _ => None,
             };
             match reasons {
@@ -529,7 +560,9 @@ impl Store {
                         return Err(Tx::Error(sdk_error(err)));
                     }
                     if attempt == TX_ATTEMPTS {
-                        return Err(Tx::Error(ApiError::Conflict("a concurrent request changed the same data, retry".into())));
+                        return Err(Tx::Error(ApiError::Conflict(
+                            "a concurrent request changed the same data, retry".into(),
+                        )));
                     }
                 }
                 None if err.code() == Some("TransactionConflictException") && attempt < TX_ATTEMPTS => {}
@@ -537,7 +570,10 @@ impl Store {
             }
             let mut jitter = [0u8; 1];
             let _ = aws_lc_rs::rand::fill(&mut jitter);
-            tokio::time::sleep(Duration::from_millis(5 * u64::from(attempt) + u64::from(jitter[0] % 20))).await;
+            tokio::time::sleep(Duration::from_millis(
+                5 * u64::from(attempt) + u64::from(jitter[0] % 20),
+            ))
+            .await;
         }
         Err(Tx::Error(ApiError::Unavailable))
     }

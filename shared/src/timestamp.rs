@@ -58,10 +58,8 @@ impl Timestamp {
 
     pub fn to_datetime(self) -> OffsetDateTime {
         // In range by construction (checked or from a real clock).
-        OffsetDateTime::from_unix_timestamp_nanos(
-            self.seconds as i128 * 1_000_000_000 + self.nanos as i128,
-        )
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        OffsetDateTime::from_unix_timestamp_nanos(self.seconds as i128 * 1_000_000_000 + self.nanos as i128)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// Fixed-width UTC form (`2026-11-24T03:33:09.123456789Z`) whose byte order is time order:
@@ -111,7 +109,11 @@ impl<'de> Visitor<'de> for TimestampVisitor {
             match key.as_str() {
                 "seconds" => seconds = Some(map.next_value::<Integer>()?.0),
                 "nanos" => nanos = Some(map.next_value::<Integer>()?.0),
-                other => return Err(de::Error::custom(format!("unknown field `{other}`, expected `seconds` or `nanos`"))),
+                other => {
+                    return Err(de::Error::custom(format!(
+                        "unknown field `{other}`, expected `seconds` or `nanos`"
+                    )));
+                }
             }
         }
         let seconds = seconds.ok_or_else(|| de::Error::custom("missing field `seconds`"))?;
@@ -136,7 +138,9 @@ impl<'de> Deserialize<'de> for Integer {
                 Ok(Integer(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Integer, E> {
-                i64::try_from(v).map(Integer).map_err(|_| E::custom("integer out of range"))
+                i64::try_from(v)
+                    .map(Integer)
+                    .map_err(|_| E::custom("integer out of range"))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Integer, E> {
                 v.parse::<i64>()
@@ -158,18 +162,29 @@ mod tests {
     use super::*;
 
     fn parse(json: &str) -> Result<Timestamp, String> {
-        serde_json::from_str::<TimestampInput>(json).map(|t| t.0).map_err(|e| e.to_string())
+        serde_json::from_str::<TimestampInput>(json)
+            .map(|t| t.0)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
     fn accepts_both_forms() {
-        let t = Timestamp { seconds: 643_593_600, nanos: 0 };
+        let t = Timestamp {
+            seconds: 643_593_600,
+            nanos: 0,
+        };
         assert_eq!(parse(r#"{"seconds": 643593600, "nanos": 0}"#), Ok(t));
         assert_eq!(parse(r#"{"seconds": "643593600"}"#), Ok(t));
         assert_eq!(parse(r#""1990-05-25T00:00:00Z""#), Ok(t));
         assert_eq!(parse(r#""1990-05-25""#), Ok(t));
         assert_eq!(parse(r#""1990-05-25T02:00:00+02:00""#), Ok(t));
-        assert_eq!(parse(r#"{"seconds": 1, "nanos": 999999999}"#), Ok(Timestamp { seconds: 1, nanos: 999_999_999 }));
+        assert_eq!(
+            parse(r#"{"seconds": 1, "nanos": 999999999}"#),
+            Ok(Timestamp {
+                seconds: 1,
+                nanos: 999_999_999
+            })
+        );
     }
 
     #[test]
@@ -195,7 +210,11 @@ mod tests {
     #[test]
     fn sortable_is_fixed_width_and_ordered() {
         let a = Timestamp { seconds: 0, nanos: 5 }.sortable();
-        let b = Timestamp { seconds: 1_800_000_000, nanos: 0 }.sortable();
+        let b = Timestamp {
+            seconds: 1_800_000_000,
+            nanos: 0,
+        }
+        .sortable();
         assert_eq!(a, "1970-01-01T00:00:00.000000005Z");
         assert_eq!(a.len(), b.len());
         assert!(a < b);

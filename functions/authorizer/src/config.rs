@@ -79,11 +79,7 @@ impl Config {
     }
 
     /// A configuration fetching its keys from a JWKS endpoint.
-    pub fn with_jwks_url(
-        issuer: impl Into<String>,
-        audience: impl Into<String>,
-        jwks_url: impl Into<String>,
-    ) -> Self {
+    pub fn with_jwks_url(issuer: impl Into<String>, audience: impl Into<String>, jwks_url: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
             audience: audience.into(),
@@ -101,11 +97,7 @@ impl Config {
     /// Same as [`Config::from_env`], reading variables through `lookup` (testable without
     /// touching the process environment). Blank values count as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let issuer = get(ENV_ISSUER).ok_or(ConfigError::Missing(ENV_ISSUER))?;
         let audience = get(ENV_AUDIENCE).ok_or(ConfigError::Missing(ENV_AUDIENCE))?;
         let jwks = match (get(ENV_JWKS_URL), get(ENV_JWKS_JSON)) {

@@ -92,9 +92,7 @@ pub(crate) fn parse_jwks(json: &[u8]) -> Result<KeySet, String> {
 
 fn b64(value: Option<&String>, what: &'static str) -> Result<Vec<u8>, &'static str> {
     let value = value.ok_or(what)?;
-    URL_SAFE_NO_PAD
-        .decode(value.trim_end_matches('='))
-        .map_err(|_| what)
+    URL_SAFE_NO_PAD.decode(value.trim_end_matches('=')).map_err(|_| what)
 }
 
 fn verification_key(jwk: &RawJwk) -> Result<(String, VerificationKey), &'static str> {
@@ -150,8 +148,7 @@ fn verification_key(jwk: &RawJwk) -> Result<(String, VerificationKey), &'static 
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
             // Rejects points that are not on the curve.
-            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point)
-                .map_err(|_| "invalid P-256 public key")?;
+            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point).map_err(|_| "invalid P-256 public key")?;
             VerificationKey {
                 alg: Algorithm::ES256,
                 key: DecodingKey::from_ec_der(&point),
@@ -182,16 +179,10 @@ impl JwksFetcher {
             .connect_timeout(FETCH_CONNECT_TIMEOUT)
             .timeout(FETCH_TIMEOUT)
             .https_only(https)
-            .user_agent(concat!(
-                "customer-api-authorizer/",
-                env!("CARGO_PKG_VERSION")
-            ))
+            .user_agent(concat!("customer-api-authorizer/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build HTTP client: {}", error_chain(&e)))?;
-        Ok(Self {
-            client,
-            url: parsed,
-        })
+        Ok(Self { client, url: parsed })
     }
 
     pub(crate) fn url(&self) -> &str {
@@ -211,10 +202,7 @@ impl JwksFetcher {
         if !status.is_success() {
             return Err(format!("HTTP status {status}"));
         }
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_JWKS_BYTES as u64)
-        {
+        if response.content_length().is_some_and(|len| len > MAX_JWKS_BYTES as u64) {
             return Err(format!("document larger than {MAX_JWKS_BYTES} bytes"));
         }
         let mut body = Vec::new();
@@ -233,8 +221,7 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         return false;
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `error: cause: cause...` (reqwest's own message alone is terse).

@@ -14,16 +14,15 @@ mod jwks;
 mod verifier;
 
 pub use config::{
-    Config, ConfigError, DEFAULT_JWKS_REFETCH_INTERVAL, ENV_AUDIENCE, ENV_ISSUER, ENV_JWKS_JSON,
-    ENV_JWKS_URL, JwksSource,
+    Config, ConfigError, DEFAULT_JWKS_REFETCH_INTERVAL, ENV_AUDIENCE, ENV_ISSUER, ENV_JWKS_JSON, ENV_JWKS_URL,
+    JwksSource,
 };
 pub use lambda_http::aws_lambda_events::apigw::{
-    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest,
-    ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse,
 };
 pub use verifier::{
-    LEEWAY_SECS, MAX_BANK_ID_LEN, MAX_TOKEN_LEN, MAX_USER_ID_LEN, VerifiedClaims, Verifier,
-    bearer_token, is_valid_bank_id, is_valid_user_id,
+    LEEWAY_SECS, MAX_BANK_ID_LEN, MAX_TOKEN_LEN, MAX_USER_ID_LEN, VerifiedClaims, Verifier, bearer_token,
+    is_valid_bank_id, is_valid_user_id,
 };
 
 use lambda_http::aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
@@ -153,10 +152,7 @@ pub fn whole_api_resource(method_arn: &str) -> Option<String> {
         fields.next()?,
         fields.next()?,
     );
-    if arn != "arn"
-        || service != "execute-api"
-        || ![partition, region, account].into_iter().all(part_ok)
-    {
+    if arn != "arn" || service != "execute-api" || ![partition, region, account].into_iter().all(part_ok) {
         return None;
     }
     let mut path = resource.splitn(4, '/');
@@ -171,10 +167,7 @@ pub fn whole_api_resource(method_arn: &str) -> Option<String> {
 
 /// The `Allow` response for verified claims: `execute-api:Invoke` on `resource`, the claims'
 /// `sub` as principal and [`AuthContext`] as context.
-pub fn allow_response(
-    claims: &VerifiedClaims,
-    resource: String,
-) -> ApiGatewayCustomAuthorizerResponse {
+pub fn allow_response(claims: &VerifiedClaims, resource: String) -> ApiGatewayCustomAuthorizerResponse {
     // The event types are `#[non_exhaustive]`: build from `Default`.
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".to_owned()];
@@ -255,15 +248,12 @@ mod tests {
     #[test]
     fn whole_api_resource_from_method_arn() {
         assert_eq!(
-            whole_api_resource(
-                "arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/banks/b1/customers/c9"
-            )
-            .as_deref(),
+            whole_api_resource("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/GET/banks/b1/customers/c9")
+                .as_deref(),
             Some("arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/*")
         );
         assert_eq!(
-            whole_api_resource("arn:aws-cn:execute-api:cn-north-1:123456789012:x/dev/POST/")
-                .as_deref(),
+            whole_api_resource("arn:aws-cn:execute-api:cn-north-1:123456789012:x/dev/POST/").as_deref(),
             Some("arn:aws-cn:execute-api:cn-north-1:123456789012:x/dev/*/*")
         );
         for bad in [

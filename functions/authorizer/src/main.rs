@@ -16,9 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequest>| {
-            authorizer.authorize(event.payload)
-        },
+        move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequest>| authorizer.authorize(event.payload),
     ))
     .await
 }

@@ -81,8 +81,7 @@ pub fn is_valid_bank_id(id: &str) -> bool {
 pub fn bearer_token(authorization: &str) -> Option<&str> {
     let (scheme, token) = authorization.trim().split_once(' ')?;
     let token = token.trim_start();
-    let is_jwt_charset =
-        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=');
+    let is_jwt_charset = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'=');
     (scheme.eq_ignore_ascii_case("Bearer")
         && !token.is_empty()
         && token.len() <= MAX_TOKEN_LEN
@@ -126,11 +125,10 @@ impl Verifier {
         }
         let (keys, remote) = match &config.jwks {
             JwksSource::Inline(json) => {
-                let keys =
-                    parse_jwks(json.as_bytes()).map_err(|reason| InitError::InvalidJwks {
-                        origin: ENV_JWKS_JSON.to_owned(),
-                        reason,
-                    })?;
+                let keys = parse_jwks(json.as_bytes()).map_err(|reason| InitError::InvalidJwks {
+                    origin: ENV_JWKS_JSON.to_owned(),
+                    reason,
+                })?;
                 (keys, None)
             }
             JwksSource::Url(url) => {
@@ -138,13 +136,10 @@ impl Verifier {
                     url: url.clone(),
                     reason,
                 })?;
-                let keys = fetcher
-                    .fetch()
-                    .await
-                    .map_err(|reason| InitError::JwksFetch {
-                        url: url.clone(),
-                        reason,
-                    })?;
+                let keys = fetcher.fetch().await.map_err(|reason| InitError::JwksFetch {
+                    url: url.clone(),
+                    reason,
+                })?;
                 let remote = RemoteKeys {
                     fetcher,
                     refetch_interval: config.jwks_refetch_interval,
@@ -163,13 +158,9 @@ impl Verifier {
     }
 
     /// Verifies the value of an `Authorization` header (`Bearer <jwt>`).
-    pub async fn verify_authorization(
-        &self,
-        authorization: Option<&str>,
-    ) -> Result<VerifiedClaims, Unauthorized> {
+    pub async fn verify_authorization(&self, authorization: Option<&str>) -> Result<VerifiedClaims, Unauthorized> {
         let authorization = authorization.ok_or(Unauthorized::new("missing authorization"))?;
-        let token =
-            bearer_token(authorization).ok_or(Unauthorized::new("not a bearer authorization"))?;
+        let token = bearer_token(authorization).ok_or(Unauthorized::new("not a bearer authorization"))?;
         self.verify(token).await
     }
 
@@ -180,8 +171,7 @@ impl Verifier {
             return Err(Unauthorized::new("empty or oversized token"));
         }
         // Parses `alg` into the library's enum: `none` and unknown names fail here.
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| Unauthorized::new("malformed token header"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| Unauthorized::new("malformed token header"))?;
         let validation = match header.alg {
             Algorithm::RS256 => &self.validation_rs256,
             Algorithm::ES256 => &self.validation_es256,
@@ -192,10 +182,7 @@ impl Verifier {
             .as_deref()
             .filter(|kid| !kid.is_empty() && kid.len() <= MAX_KID_LEN)
             .ok_or(Unauthorized::new("missing kid"))?;
-        let key = self
-            .key_for(kid)
-            .await
-            .ok_or(Unauthorized::new("unknown kid"))?;
+        let key = self.key_for(kid).await.ok_or(Unauthorized::new("unknown kid"))?;
         // The key decides the algorithm: a token may not pick a different one for it.
         if key.alg != header.alg {
             return Err(Unauthorized::new("algorithm does not match the key"));
@@ -219,11 +206,7 @@ impl Verifier {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(VerifiedClaims {
-            sub,
-            scope,
-            bank_ids,
-        })
+        Ok(VerifiedClaims { sub, scope, bank_ids })
     }
 
     fn current_keys(&self) -> Arc<KeySet> {

@@ -1,19 +1,18 @@
 //! Customers: create, read by id and by number, the eight updates, and the caller's linked customers.
 
+use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Json;
 use serde::de::DeserializeOwned;
 use shared::access;
 use shared::body::{Body, PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
 use shared::customer::{
-    CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate,
-    UpdateBranch, UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity,
-    UpdateMobileNumber, UpdateNumber,
+    CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
+    UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
 use shared::http::{etag, if_match};
 use shared::ids::{BankId, CustomerId, CustomerNumber};
@@ -28,10 +27,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users/current/customers", get(linked_customers))
         .route("/v1/banks/{BankID}/customers", get(linked_customers_at_bank))
         .route(CUSTOMER, get(get_by_id))
-        .route(&format!("{CUSTOMER}/customer-number/{{CustomerNumber}}"), get(get_by_number))
+        .route(
+            &format!("{CUSTOMER}/customer-number/{{CustomerNumber}}"),
+            get(get_by_number),
+        )
         .route(&format!("{CUSTOMER}/branch"), put(update::<UpdateBranch>))
         .route(&format!("{CUSTOMER}/credit-limit"), put(update::<UpdateCreditLimit>))
-        .route(&format!("{CUSTOMER}/credit-rating-and-source"), put(update::<UpdateCreditRating>))
+        .route(
+            &format!("{CUSTOMER}/credit-rating-and-source"),
+            put(update::<UpdateCreditRating>),
+        )
         .route(&format!("{CUSTOMER}/email"), put(update::<UpdateEmail>))
         .route(&format!("{CUSTOMER}/identity"), put(update::<UpdateIdentity>))
         .route(&format!("{CUSTOMER}/mobile-number"), put(update::<UpdateMobileNumber>))
@@ -42,7 +47,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
-    Ok((path.get("BankID", BankId::parse)?, path.get("CustomerID", CustomerId::parse)?))
+    Ok((
+        path.get("BankID", BankId::parse)?,
+        path.get("CustomerID", CustomerId::parse)?,
+    ))
 }
 
 /// A customer with its ETag.
@@ -65,7 +73,13 @@ async fn create(State(app): State<AppState>, caller: Caller, body: Body) -> ApiR
         customer_id: customer.id,
         bank_id: customer.bank_id,
     };
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], [etag(1)], Json(created)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        [etag(1)],
+        Json(created),
+    )
+        .into_response())
 }
 
 async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
@@ -95,7 +109,10 @@ async fn update<B: CustomerUpdate + DeserializeOwned>(
     let (bank, id) = bank_and_customer(&path)?;
     caller.require_write(&bank)?;
     let patch = body.json::<B>()?.into_patch(&bank, &id)?;
-    let updated = app.store.update_customer(&bank, &id, &patch, if_match(&headers)?).await?;
+    let updated = app
+        .store
+        .update_customer(&bank, &id, &patch, if_match(&headers)?)
+        .await?;
     Ok(customer_response(StatusCode::OK, updated, true))
 }
 
@@ -109,11 +126,18 @@ async fn update_number(
     let (bank, id) = bank_and_customer(&path)?;
     caller.require_write(&bank)?;
     let number = body.json::<UpdateNumber>()?.into_number(&bank, &id)?;
-    let updated = app.store.set_customer_number(&bank, &id, &number, if_match(&headers)?).await?;
+    let updated = app
+        .store
+        .set_customer_number(&bank, &id, &number, if_match(&headers)?)
+        .await?;
     Ok(customer_response(StatusCode::OK, updated, true))
 }
 
-async fn linked_customers(State(app): State<AppState>, caller: Caller, query: QueryParams) -> ApiResult<Json<CustomerList>> {
+async fn linked_customers(
+    State(app): State<AppState>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<CustomerList>> {
     list_linked(&app, &caller, None, &query).await
 }
 
@@ -128,12 +152,24 @@ async fn linked_customers_at_bank(
 }
 
 /// Any caller with the read scope may list the customers linked to them.
-async fn list_linked(app: &AppState, caller: &Caller, bank: Option<&BankId>, query: &QueryParams) -> ApiResult<Json<CustomerList>> {
+async fn list_linked(
+    app: &AppState,
+    caller: &Caller,
+    bank: Option<&BankId>,
+    query: &QueryParams,
+) -> ApiResult<Json<CustomerList>> {
     caller.require(Scope::Read)?;
     let limit = query.int("limit", 1..=LIST_LIMITS.max)?.unwrap_or(LIST_LIMITS.default) as i32;
     // A token continues only this user's list at this bank (or at every bank).
-    let scope = format!("linked-customers/{}/{}", caller.user_id, bank.map(BankId::as_str).unwrap_or("*"));
-    let start = query.get("page_token").map(|t| app.pages.decode(&scope, t)).transpose()?;
+    let scope = format!(
+        "linked-customers/{}/{}",
+        caller.user_id,
+        bank.map(BankId::as_str).unwrap_or("*")
+    );
+    let start = query
+        .get("page_token")
+        .map(|t| app.pages.decode(&scope, t))
+        .transpose()?;
     let page = app.store.linked_customers(&caller.user_id, bank, limit, start).await?;
     let next_page_token = page.next.map(|k| app.pages.encode(&scope, &k)).transpose()?;
     Ok(Json(CustomerList {

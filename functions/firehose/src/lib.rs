@@ -30,7 +30,12 @@ fn date(query: &QueryParams, name: &str) -> ApiResult<Option<Timestamp>> {
         .transpose()
 }
 
-async fn firehose(State(app): State<AppState>, caller: Caller, path: PathParams, query: QueryParams) -> ApiResult<Json<CustomerList>> {
+async fn firehose(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<CustomerList>> {
     let bank = path.get("BankID", BankId::parse)?;
     caller.require(Scope::Firehose)?;
     caller.require_staff(&bank)?;
@@ -46,7 +51,9 @@ async fn firehose(State(app): State<AppState>, caller: Caller, path: PathParams,
     {
         return Err(ApiError::field("to_date", "must not be before from_date"));
     }
-    let limit = query.int("limit", 1..=FIREHOSE_LIMITS.max)?.unwrap_or(FIREHOSE_LIMITS.default) as i32;
+    let limit = query
+        .int("limit", 1..=FIREHOSE_LIMITS.max)?
+        .unwrap_or(FIREHOSE_LIMITS.default) as i32;
     let offset = query.int("offset", 0..=MAX_OFFSET)?.unwrap_or(0) as u32;
     // The token is bound to the bank and to the ordering and window it was issued for.
     let scope = format!(
@@ -55,7 +62,10 @@ async fn firehose(State(app): State<AppState>, caller: Caller, path: PathParams,
         from.map(Timestamp::sortable).unwrap_or_default(),
         to.map(Timestamp::sortable).unwrap_or_default()
     );
-    let start = query.get("page_token").map(|t| app.pages.decode(&scope, t)).transpose()?;
+    let start = query
+        .get("page_token")
+        .map(|t| app.pages.decode(&scope, t))
+        .transpose()?;
     if start.is_some() && offset > 0 {
         return Err(ApiError::field("offset", "cannot be combined with page_token"));
     }

@@ -17,15 +17,11 @@ use tokio::net::TcpListener;
 
 pub const ISSUER: &str = "https://issuer.test";
 pub const AUDIENCE: &str = "customer-api";
-pub const METHOD_ARN: &str =
-    "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/banks/bank-1/customers";
+pub const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/banks/bank-1/customers";
 pub const WHOLE_API: &str = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/*/*";
 
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
 }
 
 /// A signing key and its public JWK.
@@ -147,10 +143,7 @@ pub struct JwksServer {
 impl JwksServer {
     pub async fn start(jwks: String) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!(
-            "http://{}/.well-known/jwks.json",
-            listener.local_addr().expect("addr")
-        );
+        let url = format!("http://{}/.well-known/jwks.json", listener.local_addr().expect("addr"));
         let fetches = Arc::new(AtomicUsize::new(0));
         let body = Arc::new(Mutex::new((200, jwks)));
         let (counter, current) = (Arc::clone(&fetches), Arc::clone(&body));

@@ -2,15 +2,10 @@
 
 use std::collections::HashMap;
 
-use authorizer::{
-    Authorizer, Config, ConfigError, DEFAULT_JWKS_REFETCH_INTERVAL, InitError, JwksSource,
-};
+use authorizer::{Authorizer, Config, ConfigError, DEFAULT_JWKS_REFETCH_INTERVAL, InitError, JwksSource};
 
 fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
     Config::from_lookup(|name| vars.get(name).cloned())
 }
 
@@ -69,10 +64,7 @@ async fn unusable_inline_jwks_fails_at_init() {
     for (json, expected) in [
         ("not json", "JWKS_JSON"),
         (r#"{"keys":[]}"#, "no usable"),
-        (
-            r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#,
-            "no usable",
-        ),
+        (r#"{"keys":[{"kty":"oct","kid":"h","k":"c2VjcmV0"}]}"#, "no usable"),
         (r#"[1,2]"#, "JWKS_JSON"),
     ] {
         let config = Config::with_inline_jwks("https://issuer.test", "customer-api", json);

@@ -22,10 +22,7 @@ async fn fetched_at_init_and_refetched_once_per_interval_on_unknown_kid() {
     assert_eq!(server.fetches(), 1, "fetched once at init");
 
     // Known kid: served from the cache.
-    let verified = verifier
-        .verify(&old.sign(&claims(json!({}))))
-        .await
-        .expect("old key");
+    let verified = verifier.verify(&old.sign(&claims(json!({})))).await.expect("old key");
     assert_eq!(verified.sub, "user-42");
     assert_eq!(server.fetches(), 1);
 
@@ -52,10 +49,7 @@ async fn fetched_at_init_and_refetched_once_per_interval_on_unknown_kid() {
     assert_eq!(server.fetches(), 2, "no refetch within the interval");
 
     // Known kids keep working without fetching.
-    verifier
-        .verify(&old.sign(&claims(json!({}))))
-        .await
-        .expect("old");
+    verifier.verify(&old.sign(&claims(json!({})))).await.expect("old");
     verifier
         .verify(&rotated.sign(&claims(json!({}))))
         .await
@@ -85,12 +79,7 @@ async fn refetch_interval_is_configurable_and_failed_refetch_keeps_cached_keys()
 
     // A failing endpoint does not wipe the cache.
     server.serve(500, "oops".into());
-    assert!(
-        verifier
-            .verify(&new.sign(&claims(json!({}))))
-            .await
-            .is_err()
-    );
+    assert!(verifier.verify(&new.sign(&claims(json!({})))).await.is_err());
     assert_eq!(server.fetches(), 4);
     verifier
         .verify(&old.sign(&claims(json!({}))))
@@ -99,12 +88,7 @@ async fn refetch_interval_is_configurable_and_failed_refetch_keeps_cached_keys()
 
     // Neither does a document without usable keys.
     server.serve(200, json!({ "keys": [] }).to_string());
-    assert!(
-        verifier
-            .verify(&new.sign(&claims(json!({}))))
-            .await
-            .is_err()
-    );
+    assert!(verifier.verify(&new.sign(&claims(json!({})))).await.is_err());
     assert_eq!(server.fetches(), 5);
     verifier
         .verify(&old.sign(&claims(json!({}))))
@@ -113,32 +97,20 @@ async fn refetch_interval_is_configurable_and_failed_refetch_keeps_cached_keys()
 
     // Rotation that drops the old key: the old key stops working.
     server.serve(200, jwks(&[&new]));
-    verifier
-        .verify(&new.sign(&claims(json!({}))))
-        .await
-        .expect("new key");
+    verifier.verify(&new.sign(&claims(json!({})))).await.expect("new key");
     assert_eq!(server.fetches(), 6);
-    assert!(
-        verifier
-            .verify(&old.sign(&claims(json!({}))))
-            .await
-            .is_err()
-    );
+    assert!(verifier.verify(&old.sign(&claims(json!({})))).await.is_err());
 }
 
 #[tokio::test]
 async fn init_fails_clearly_when_the_jwks_cannot_be_loaded() {
     let server = JwksServer::start("{}".into()).await;
-    let error = Verifier::new(url_config(&server.url))
-        .await
-        .expect_err("bad jwks");
+    let error = Verifier::new(url_config(&server.url)).await.expect_err("bad jwks");
     assert!(matches!(error, InitError::JwksFetch { .. }), "{error:?}");
     assert!(error.to_string().contains(&server.url), "{error}");
 
     server.serve(503, "down".into());
-    let error = Verifier::new(url_config(&server.url))
-        .await
-        .expect_err("503");
+    let error = Verifier::new(url_config(&server.url)).await.expect_err("503");
     assert!(error.to_string().contains("503"), "{error}");
 
     // Only unusable keys (HMAC secret, encryption key, other curve).
@@ -150,9 +122,7 @@ async fn init_fails_clearly_when_the_jwks_cannot_be_loaded() {
         ]})
         .to_string(),
     );
-    let error = Verifier::new(url_config(&server.url))
-        .await
-        .expect_err("no keys");
+    let error = Verifier::new(url_config(&server.url)).await.expect_err("no keys");
     assert!(error.to_string().contains("no usable"), "{error}");
 
     // Nothing listening.
@@ -171,9 +141,6 @@ async fn jwks_url_must_be_https_unless_loopback() {
         "not a url",
     ] {
         let error = Verifier::new(url_config(url)).await.expect_err("rejected");
-        assert!(
-            matches!(error, InitError::JwksUrl { .. }),
-            "{url}: {error:?}"
-        );
+        assert!(matches!(error, InitError::JwksUrl { .. }), "{url}: {error:?}");
     }
 }

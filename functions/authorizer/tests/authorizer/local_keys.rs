@@ -10,13 +10,9 @@ use crate::common::{METHOD_ARN, WHOLE_API, bearer, event};
 async fn tokens_minted_with_dev_keys_pass_the_authorizer() {
     let dir = std::env::temp_dir().join(format!("authorizer-dev-keys-{}", std::process::id()));
     let keys = load_or_create(&dir).expect("dev keys");
-    let authorizer = Authorizer::from_config(Config::with_inline_jwks(
-        LOCAL_ISSUER,
-        LOCAL_AUDIENCE,
-        keys.jwks_json(),
-    ))
-    .await
-    .expect("authorizer");
+    let authorizer = Authorizer::from_config(Config::with_inline_jwks(LOCAL_ISSUER, LOCAL_AUDIENCE, keys.jwks_json()))
+        .await
+        .expect("authorizer");
 
     let mut request = TokenRequest::new("dev-user");
     request.bank_ids = vec!["bank-1".into(), "bank-2".into()];

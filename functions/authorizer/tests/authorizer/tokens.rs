@@ -68,10 +68,7 @@ fn raw_token(header: &Value, claims: &Value, signature: &[u8]) -> String {
 async fn valid_es256_and_rs256_tokens_are_allowed_on_the_whole_api() {
     let f = fixture().await;
     for key in [&f.es, &f.rs] {
-        let response = f
-            .authorize(&key.sign(&claims(json!({}))))
-            .await
-            .expect("allowed");
+        let response = f.authorize(&key.sign(&claims(json!({})))).await.expect("allowed");
         assert_allowed(
             &response,
             "user-42",
@@ -84,23 +81,11 @@ async fn valid_es256_and_rs256_tokens_are_allowed_on_the_whole_api() {
 #[tokio::test]
 async fn absent_scope_and_bank_ids_give_empty_context_strings() {
     let f = fixture().await;
-    let token =
-        f.es.sign(&claims(json!({ "scope": null, "bank_ids": null })));
-    assert_allowed(
-        &f.authorize(&token).await.expect("allowed"),
-        "user-42",
-        "",
-        "",
-    );
+    let token = f.es.sign(&claims(json!({ "scope": null, "bank_ids": null })));
+    assert_allowed(&f.authorize(&token).await.expect("allowed"), "user-42", "", "");
     // Explicitly empty values, and messy scope whitespace.
-    let token =
-        f.es.sign(&claims(json!({ "scope": "  a   b ", "bank_ids": [] })));
-    assert_allowed(
-        &f.authorize(&token).await.expect("allowed"),
-        "user-42",
-        "a b",
-        "",
-    );
+    let token = f.es.sign(&claims(json!({ "scope": "  a   b ", "bank_ids": [] })));
+    assert_allowed(&f.authorize(&token).await.expect("allowed"), "user-42", "a b", "");
 }
 
 #[tokio::test]
@@ -125,20 +110,14 @@ async fn malformed_authorization_values_are_unauthorized() {
         (Some("Bearer garbage".into()), "malformed token header"),
         (Some("Bearer a.b.c".into()), "malformed token header"),
         (Some("Bearer ...".into()), "malformed token header"),
-        (
-            Some(format!("Bearer {valid} extra")),
-            "not a bearer authorization",
-        ),
+        (Some(format!("Bearer {valid} extra")), "not a bearer authorization"),
         (
             Some(format!("Bearer {}", "a".repeat(20_000))),
             "not a bearer authorization",
         ),
     ];
     for (header, reason) in cases {
-        let denial = f
-            .authorize_header(header.as_deref())
-            .await
-            .expect_err("must be denied");
+        let denial = f.authorize_header(header.as_deref()).await.expect_err("must be denied");
         assert_eq!(denial.to_string(), "Unauthorized");
         assert_eq!(denial.reason(), reason, "{header:?}");
     }
@@ -149,27 +128,19 @@ async fn expiry_and_not_before_honour_a_60_second_leeway() {
     let f = fixture().await;
     let now = now();
     f.denied(
-        &f.es
-            .sign(&claims(json!({ "iat": now - 7200, "exp": now - 3600 }))),
+        &f.es.sign(&claims(json!({ "iat": now - 7200, "exp": now - 3600 }))),
         "token expired",
     )
     .await;
+    f.denied(&f.es.sign(&claims(json!({ "exp": now - 90 }))), "token expired")
+        .await;
     f.denied(
-        &f.es.sign(&claims(json!({ "exp": now - 90 }))),
-        "token expired",
-    )
-    .await;
-    f.denied(
-        &f.es
-            .sign(&claims(json!({ "nbf": now + 3600, "exp": now + 7200 }))),
+        &f.es.sign(&claims(json!({ "nbf": now + 3600, "exp": now + 7200 }))),
         "token not yet valid",
     )
     .await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "nbf": now + 90 }))),
-        "token not yet valid",
-    )
-    .await;
+    f.denied(&f.es.sign(&claims(json!({ "nbf": now + 90 }))), "token not yet valid")
+        .await;
     // Within the leeway.
     assert!(
         f.authorize(&f.es.sign(&claims(json!({ "exp": now - 30 }))))
@@ -182,11 +153,8 @@ async fn expiry_and_not_before_honour_a_60_second_leeway() {
             .is_ok()
     );
     // exp is required.
-    f.denied(
-        &f.es.sign(&claims(json!({ "exp": null }))),
-        "missing required claim",
-    )
-    .await;
+    f.denied(&f.es.sign(&claims(json!({ "exp": null }))), "missing required claim")
+        .await;
 }
 
 #[tokio::test]
@@ -194,8 +162,7 @@ async fn bad_signatures_are_unauthorized() {
     let f = fixture().await;
     // Signed by another key under a trusted kid.
     let impostor = TestKey::es256("es-1");
-    f.denied(&impostor.sign(&claims(json!({}))), "bad signature")
-        .await;
+    f.denied(&impostor.sign(&claims(json!({}))), "bad signature").await;
     // Payload swapped after signing.
     let token = f.es.sign(&claims(json!({})));
     let forged_payload = URL_SAFE_NO_PAD.encode(claims(json!({ "sub": "admin" })).to_string());
@@ -203,8 +170,7 @@ async fn bad_signatures_are_unauthorized() {
     let tampered = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
     f.denied(&tampered, "bad signature").await;
     // Signature removed.
-    f.denied(&format!("{}.{}.", parts[0], parts[1]), "bad signature")
-        .await;
+    f.denied(&format!("{}.{}.", parts[0], parts[1]), "bad signature").await;
     // RS256 token with a corrupted signature.
     let token = f.rs.sign(&claims(json!({})));
     let mut sig = URL_SAFE_NO_PAD
@@ -212,11 +178,8 @@ async fn bad_signatures_are_unauthorized() {
         .expect("b64");
     sig[10] ^= 0x01;
     let (message, _) = token.rsplit_once('.').expect("dot");
-    f.denied(
-        &format!("{message}.{}", URL_SAFE_NO_PAD.encode(sig)),
-        "bad signature",
-    )
-    .await;
+    f.denied(&format!("{message}.{}", URL_SAFE_NO_PAD.encode(sig)), "bad signature")
+        .await;
 }
 
 #[tokio::test]
@@ -224,11 +187,8 @@ async fn alg_none_is_unauthorized() {
     let f = fixture().await;
     for alg in ["none", "None", "NONE"] {
         let header = json!({ "alg": alg, "typ": "JWT", "kid": "es-1" });
-        f.denied(
-            &raw_token(&header, &claims(json!({})), b""),
-            "malformed token header",
-        )
-        .await;
+        f.denied(&raw_token(&header, &claims(json!({})), b""), "malformed token header")
+            .await;
         f.denied(
             &raw_token(&header, &claims(json!({})), b"sig"),
             "malformed token header",
@@ -252,12 +212,8 @@ async fn hmac_tokens_keyed_with_the_public_key_are_unauthorized() {
             for kid in ["rs-1", "es-1"] {
                 let mut header = Header::new(alg);
                 header.kid = Some(kid.to_owned());
-                let token = jsonwebtoken::encode(
-                    &header,
-                    &claims(json!({})),
-                    &EncodingKey::from_secret(secret),
-                )
-                .expect("sign");
+                let token =
+                    jsonwebtoken::encode(&header, &claims(json!({})), &EncodingKey::from_secret(secret)).expect("sign");
                 f.denied(&token, "algorithm not allowed").await;
             }
         }
@@ -302,64 +258,35 @@ async fn issuer_and_audience_must_match() {
         "wrong issuer",
     )
     .await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "iss": [ISSUER] }))),
-        "malformed token",
-    )
-    .await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "iss": null }))),
-        "missing required claim",
-    )
-    .await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "aud": "other-api" }))),
-        "wrong audience",
-    )
-    .await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "aud": ["other-api"] }))),
-        "wrong audience",
-    )
-    .await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "aud": null }))),
-        "missing required claim",
-    )
-    .await;
+    f.denied(&f.es.sign(&claims(json!({ "iss": [ISSUER] }))), "malformed token")
+        .await;
+    f.denied(&f.es.sign(&claims(json!({ "iss": null }))), "missing required claim")
+        .await;
+    f.denied(&f.es.sign(&claims(json!({ "aud": "other-api" }))), "wrong audience")
+        .await;
+    f.denied(&f.es.sign(&claims(json!({ "aud": ["other-api"] }))), "wrong audience")
+        .await;
+    f.denied(&f.es.sign(&claims(json!({ "aud": null }))), "missing required claim")
+        .await;
 }
 
 #[tokio::test]
 async fn unknown_or_missing_kid_is_unauthorized() {
     let f = fixture().await;
-    f.denied(
-        &f.es.sign_with_kid(Some("es-2"), &claims(json!({}))),
-        "unknown kid",
-    )
-    .await;
+    f.denied(&f.es.sign_with_kid(Some("es-2"), &claims(json!({}))), "unknown kid")
+        .await;
     f.denied(&f.es.sign_with_kid(None, &claims(json!({}))), "missing kid")
         .await;
-    f.denied(
-        &f.es.sign_with_kid(Some(""), &claims(json!({}))),
-        "missing kid",
-    )
-    .await;
+    f.denied(&f.es.sign_with_kid(Some(""), &claims(json!({}))), "missing kid")
+        .await;
 }
 
 #[tokio::test]
 async fn sub_must_be_present_and_well_formed() {
     let f = fixture().await;
-    f.denied(
-        &f.es.sign(&claims(json!({ "sub": null }))),
-        "missing required claim",
-    )
-    .await;
-    for bad in [
-        json!(""),
-        json!("a b"),
-        json!("x".repeat(256)),
-        json!("caf\u{e9}"),
-    ] {
+    f.denied(&f.es.sign(&claims(json!({ "sub": null }))), "missing required claim")
+        .await;
+    for bad in [json!(""), json!("a b"), json!("x".repeat(256)), json!("caf\u{e9}")] {
         f.denied(&f.es.sign(&claims(json!({ "sub": bad }))), "invalid sub")
             .await;
     }
@@ -367,9 +294,10 @@ async fn sub_must_be_present_and_well_formed() {
         .await;
     let longest = "u".repeat(255);
     let response = f
-        .authorize(&f.es.sign(&claims(
-            json!({ "sub": longest, "scope": null, "bank_ids": null }),
-        )))
+        .authorize(
+            &f.es
+                .sign(&claims(json!({ "sub": longest, "scope": null, "bank_ids": null }))),
+        )
         .await
         .expect("allowed");
     assert_allowed(&response, &longest, "", "");
@@ -385,18 +313,12 @@ async fn invalid_bank_ids_are_unauthorized() {
         json!(["b".repeat(65)]),
         json!(["bank/1"]),
     ] {
-        f.denied(
-            &f.es.sign(&claims(json!({ "bank_ids": bad }))),
-            "invalid bank id",
-        )
-        .await;
+        f.denied(&f.es.sign(&claims(json!({ "bank_ids": bad }))), "invalid bank id")
+            .await;
     }
     for malformed in [json!("bank-1"), json!([1]), json!({ "a": "b" })] {
-        f.denied(
-            &f.es.sign(&claims(json!({ "bank_ids": malformed }))),
-            "malformed token",
-        )
-        .await;
+        f.denied(&f.es.sign(&claims(json!({ "bank_ids": malformed }))), "malformed token")
+            .await;
     }
     let longest = format!("A{}", "z".repeat(63));
     let token = f.es.sign(&claims(json!({ "bank_ids": [longest, "b"] })));
@@ -408,11 +330,7 @@ async fn invalid_bank_ids_are_unauthorized() {
 async fn malformed_method_arn_is_unauthorized() {
     let f = fixture().await;
     let token = bearer(&f.es.sign(&claims(json!({}))));
-    for arn in [
-        "",
-        "arn:aws:execute-api:eu-west-1:123456789012:api",
-        "not-an-arn",
-    ] {
+    for arn in ["", "arn:aws:execute-api:eu-west-1:123456789012:api", "not-an-arn"] {
         let denial = f
             .authorizer
             .authorize(event(Some(&token), arn))
@@ -441,9 +359,6 @@ async fn verifier_is_usable_directly() {
     let context = claims.context();
     assert_eq!(context.user_id, "user-42");
     assert_eq!(context.bank_ids, "bank-1 bank:2.x_y-z");
-    assert_eq!(
-        context.bank_id_list().collect::<Vec<_>>(),
-        ["bank-1", "bank:2.x_y-z"]
-    );
+    assert_eq!(context.bank_id_list().collect::<Vec<_>>(), ["bank-1", "bank:2.x_y-z"]);
     assert_eq!(f.authorizer.verifier().verify(&token).await, Ok(claims));
 }

@@ -1,0 +1,169 @@
+//! A running local API per test: its own table in the one DynamoDB Local of the test run, its own
+//! dev signing key, a real HTTP server on a free loopback port.
+
+use aws_sdk_dynamodb::types::Select;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use local_api::keys::{self, DevKeys, TokenRequest};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::AppState;
+use std::path::PathBuf;
+
+pub const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
+
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub keys: DevKeys,
+    pub key_dir: PathBuf,
+    pub state: AppState,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The fields a 400 named.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .map(|x| x["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        if status >= 400 {
+            let ct = self
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            assert_eq!(ct, "application/problem+json", "errors are problem+json");
+            assert_eq!(
+                self.body["status"],
+                json!(status),
+                "problem status matches: {}",
+                self.body
+            );
+        }
+        self
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", shared::ids::CustomerId::new())
+}
+
+impl Api {
+    pub async fn start() -> Api {
+        assert!(
+            std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
+            "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts DynamoDB Local"
+        );
+        let table = unique("api");
+        let client = shared::config::dynamodb_client().await.expect("DynamoDB client");
+        let state = AppState::new(client, table.clone(), &[7; 32]).expect("state");
+        let key_dir = std::env::temp_dir().join(unique("api-tests-keys"));
+        let keys = keys::load_or_create(&key_dir).expect("dev keys");
+        let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
+        let app = local_api::build(template, &keys, &state).await.expect("local api");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Api {
+            base,
+            http: reqwest::Client::new(),
+            keys,
+            key_dir,
+            state,
+        }
+    }
+
+    pub fn token(&self, sub: &str, banks: &[&str], scope: &str) -> String {
+        let mut request = TokenRequest::new(sub);
+        request.bank_ids = banks.iter().map(|b| b.to_string()).collect();
+        request.scope = scope.into();
+        self.keys.mint(&request).expect("mint")
+    }
+
+    /// Staff of `bank` with every scope.
+    pub fn staff(&self, bank: &str) -> String {
+        self.token(&format!("staff-of-{bank}"), &[bank], ALL_SCOPES)
+    }
+
+    /// A token signed by this API's dev key with arbitrary header and claims.
+    pub fn signed(&self, alg: Algorithm, kid: Option<&str>, claims: Value) -> String {
+        let pem = std::fs::read(self.key_dir.join(keys::PRIVATE_KEY_FILE)).expect("key file");
+        let mut header = Header::new(alg);
+        header.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_pem(&pem).expect("pem")).expect("encode")
+    }
+
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<&str>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_owned());
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text}"))
+        };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::PUT, path, Some(token), Some(&body.to_string())).await
+    }
+
+    /// Creates a customer at `bank` (merging `extra` into a minimal body) and returns its id.
+    pub async fn create_customer(&self, bank: &str, extra: Value) -> String {
+        let mut body = json!({"bank_id": bank, "legal_name": "Test Customer"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        let r = self.post("/v1/customers", &self.staff(bank), &body).await;
+        r.expect(201);
+        r.body["customer_id"].as_str().expect("customer_id").to_owned()
+    }
+
+    /// How many items the table holds (tests only: the API itself never scans).
+    pub async fn item_count(&self) -> i32 {
+        self.state
+            .store
+            .client()
+            .scan()
+            .table_name(self.state.store.table())
+            .select(Select::Count)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("scan")
+            .count
+    }
+}
