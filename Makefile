@@ -21,9 +21,9 @@ help: ## Show this help
 run: ## Run local-api on 127.0.0.1:PORT with DynamoDB Local on DDB_PORT (data kept in .local/)
 	scripts/run.sh
 
-test: venv ## fmt check, clippy, cargo test against in-memory DynamoDB Local, template lint
-	scripts/test.sh
+test: venv ## template lint, fmt check, clippy, cargo test against in-memory DynamoDB Local
 	$(MAKE) --no-print-directory lint-template
+	scripts/test.sh
 
 lint-template: venv ## cfn-lint and sam validate --lint on TEMPLATE (no AWS credentials needed)
 	$(VENV)/bin/cfn-lint $(TEMPLATE)

@@ -27,4 +27,10 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 # Tests create their own uniquely named tables; a TABLE_NAME from the caller's shell must not leak in.
 unset TABLE_NAME
 
-"$CARGO" test "${cargo_flags[@]}" --workspace
+# One closing line with the totals of every test binary, so the run's result reads at a glance.
+log=$(mktemp)
+status=0
+"$CARGO" test "${cargo_flags[@]}" --workspace 2>&1 | tee "$log" || status=$?
+awk '/^test result:/ { p += $4; f += $6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"

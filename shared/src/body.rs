@@ -33,7 +33,8 @@ impl Body {
 
 /// Parses a JSON document into `T`, naming the field at fault.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    // serde would also fill a struct from a JSON array, positionally: only objects are bodies.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::field("body", "a JSON object is required"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);

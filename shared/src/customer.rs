@@ -412,6 +412,18 @@ impl CustomerUpdate for UpdateData {
     ids!();
     fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
         let mut p = Patch::default();
+        let given = self.face_image.is_some()
+            || self.relationship_status.is_some()
+            || self.dependants.is_some()
+            || self.highest_education_attained.is_some()
+            || self.employment_status.is_some();
+        if !given {
+            check.fail(
+                "body",
+                "give at least one of face_image, relationship_status, dependants, highest_education_attained, \
+                 employment_status",
+            );
+        }
         if let Some(f) = self.face_image {
             let image = face_image(check, "face_image", f);
             p.set(&["face_image"], image)?;
@@ -436,12 +448,6 @@ impl CustomerUpdate for UpdateData {
         if self.employment_status.is_some() {
             let v = check.optional("employment_status", self.employment_status.as_deref(), text);
             p.set(&["employment_status"], v.unwrap_or_default())?;
-        }
-        if p.sets.is_empty() {
-            check.fail(
-                "body",
-                "give at least one of face_image, relationship_status, dependants, highest_education_attained, employment_status",
-            );
         }
         Ok(p)
     }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
+use shared::ids::{BankId, UserId};
 
 use crate::config::{Config, ENV_JWKS_JSON, JwksSource};
 use crate::jwks::{JwksFetcher, KeySet, MAX_KID_LEN, VerificationKey, parse_jwks};
@@ -15,10 +16,6 @@ use crate::{AuthContext, InitError, Unauthorized};
 pub const LEEWAY_SECS: u64 = 60;
 /// Longest bearer token accepted.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
-/// Longest `sub` accepted.
-pub const MAX_USER_ID_LEN: usize = 255;
-/// Longest bank id accepted.
-pub const MAX_BANK_ID_LEN: usize = 64;
 
 /// The claims of a verified token, validated and normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,26 +51,6 @@ struct RawClaims {
     scope: Option<String>,
     #[serde(default)]
     bank_ids: Option<Vec<String>>,
-}
-
-/// `sub` rule: 1..=255 printable ASCII characters, no spaces.
-pub fn is_valid_user_id(sub: &str) -> bool {
-    (1..=MAX_USER_ID_LEN).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// Bank id rule: `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`.
-pub fn is_valid_bank_id(id: &str) -> bool {
-    let bytes = id.as_bytes();
-    match bytes.split_first() {
-        Some((first, rest)) => {
-            bytes.len() <= MAX_BANK_ID_LEN
-                && first.is_ascii_alphanumeric()
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-        }
-        None => false,
-    }
 }
 
 /// The token of an `Authorization` header value `Bearer <jwt>` (scheme case-insensitive).
@@ -192,11 +169,11 @@ impl Verifier {
         let claims = data.claims;
 
         let sub = claims.sub.unwrap_or_default();
-        if !is_valid_user_id(&sub) {
+        if UserId::parse(&sub).is_err() {
             return Err(Unauthorized::new("invalid sub"));
         }
         let bank_ids = claims.bank_ids.unwrap_or_default();
-        if !bank_ids.iter().all(|id| is_valid_bank_id(id)) {
+        if !bank_ids.iter().all(|id| BankId::parse(id).is_ok()) {
             return Err(Unauthorized::new("invalid bank id"));
         }
         let scope = claims
