@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 PORT=${PORT:-3000}
 DDB_PORT=${DDB_PORT:-8000}
+DDB_DATA=${DDB_DATA:-.local/dynamodb-data}
 DDB=scripts/dynamodb-local.sh
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
 
@@ -18,7 +19,7 @@ else
   # Turn signals into a normal exit so the EXIT trap always runs.
   trap 'exit 130' INT
   trap 'exit 143' TERM HUP
-  "$DDB" start "$DDB_PORT" .local/dynamodb-data
+  "$DDB" start "$DDB_PORT" "$DDB_DATA"
 fi
 
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DDB_PORT

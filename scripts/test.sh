@@ -31,6 +31,10 @@ unset TABLE_NAME
 log=$(mktemp)
 status=0
 "$CARGO" test "${cargo_flags[@]}" --workspace 2>&1 | tee "$log" || status=$?
-awk '/^test result:/ { p += $4; f += $6 } END { printf "cargo test: %d passed, %d failed\n", p, f }' "$log"
+# `make run` itself, end to end (after cargo test, which has built local-api).
+smoke_passed=0 smoke_failed=0
+if scripts/smoke-run.sh; then smoke_passed=1; else smoke_failed=1 status=1; fi
+awk -v sp="$smoke_passed" -v sf="$smoke_failed" '/^test result:/ { p += $4; f += $6 }
+  END { printf "tests: %d passed, %d failed\n", p + sp, f + sf }' "$log"
 rm -f "$log"
 exit "$status"

@@ -584,8 +584,9 @@ pub(crate) fn internal(err: impl std::fmt::Display) -> ApiError {
 }
 
 /// Throttling and an unreachable or slow DynamoDB are 503 (the SDK has already retried);
-/// anything else is a real fault.
-pub fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: SdkError<E, R>) -> ApiError {
+/// anything else is a real fault. Only the error's kind, code and message are kept: an SDK error's
+/// `Debug` can carry the raw response, and with it a customer's data.
+pub fn sdk_error<E: ProvideErrorMetadata, R>(err: SdkError<E, R>) -> ApiError {
     const RETRYABLE: &[&str] = &[
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
@@ -594,15 +595,24 @@ pub fn sdk_error<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(
         "ServiceUnavailable",
         "TransactionConflictException",
     ];
+    let kind = match &err {
+        SdkError::ConstructionFailure(_) => "construction failure",
+        SdkError::TimeoutError(_) => "timeout",
+        SdkError::DispatchFailure(_) => "dispatch failure",
+        SdkError::ResponseError(_) => "unreadable response",
+        SdkError::ServiceError(_) => "service error",
+        _ => "error",
+    };
+    let code = err.code().unwrap_or("-").to_owned();
     match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            tracing::warn!(error = ?err, "DynamoDB unavailable");
+            tracing::warn!(kind, "DynamoDB unavailable");
             ApiError::Unavailable
         }
-        _ if err.code().is_some_and(|c| RETRYABLE.contains(&c)) => {
-            tracing::warn!(code = err.code(), "DynamoDB throttled");
+        _ if RETRYABLE.contains(&code.as_str()) => {
+            tracing::warn!(code, "DynamoDB throttled");
             ApiError::Unavailable
         }
-        _ => ApiError::Internal(format!("DynamoDB: {err:?}")),
+        _ => ApiError::Internal(format!("DynamoDB {kind}: {code}: {}", err.message().unwrap_or("-"))),
     }
 }
