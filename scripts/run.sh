@@ -22,7 +22,7 @@ else
   "$DDB" start "$DDB_PORT" "$DDB_DATA"
 fi
 
-export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DDB_PORT
+export DYNAMODB_ENDPOINT=http://127.0.0.1:$DDB_PORT
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export TABLE_NAME=${TABLE_NAME:-customer-api} PORT
 

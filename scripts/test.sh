@@ -22,7 +22,7 @@ else
   "$DDB" start "$TEST_DDB_PORT" memory
 fi
 
-export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$TEST_DDB_PORT
+export DYNAMODB_ENDPOINT=http://127.0.0.1:$TEST_DDB_PORT
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 # Tests create their own uniquely named tables; a TABLE_NAME from the caller's shell must not leak in.
 unset TABLE_NAME

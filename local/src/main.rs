@@ -2,29 +2,43 @@
 
 use local_api::keys::{self, TokenRequest};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   local-api serve
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
 
 environment: PORT (3000), TABLE_NAME (customer-api), LOCAL_DIR (.local), PAGE_TOKEN_SECRET
-(else one kept in LOCAL_DIR), AWS_ENDPOINT_URL_DYNAMODB, AWS_REGION and credentials for the SDK";
+(else one kept in LOCAL_DIR), DYNAMODB_ENDPOINT, AWS_REGION and credentials for the SDK";
 
 const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let local_dir = PathBuf::from(std::env::var("LOCAL_DIR").unwrap_or_else(|_| ".local".into()));
-    match args.first().map(String::as_str) {
-        Some("serve") => serve(local_dir).await,
-        Some("token") => {
-            let dev_keys = keys::load_or_create(&local_dir)?;
-            println!("{}", dev_keys.mint(&token_request(&args[1..])?)?);
-            Ok(())
-        }
-        _ => Err(USAGE.into()),
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
     }
+    let local_dir = PathBuf::from(std::env::var("LOCAL_DIR").unwrap_or_else(|_| ".local".into()));
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve(local_dir).await,
+        Some("token") => token(&local_dir, &args[1..]),
+        _ => Err(USAGE.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local-api: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let dev_keys = keys::load_or_create(local_dir)?;
+    println!("{}", dev_keys.mint(&token_request(args)?)?);
+    Ok(())
 }
 
 fn token_request(args: &[String]) -> Result<TokenRequest, String> {
@@ -81,7 +95,7 @@ async fn serve(local_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let token = dev_keys.mint(&demo)?;
     println!(
         "\nCustomer API listening on http://127.0.0.1:{port} (table {})\n\n\
-         A token for staff of bank demo-bank (valid 1 h; make more with `cargo run -q -p local-api -- token --help`):\n\n\
+         A token for staff of bank demo-bank (valid 1 h; more: `cargo run -q -p local-api -- token --help`):\n\n\
          export TOKEN={token}\n\n\
          curl -s -X POST http://127.0.0.1:{port}/v1/customers -H \"Authorization: Bearer $TOKEN\" \\\n  \
          -d '{{\"bank_id\":\"demo-bank\",\"legal_name\":\"Ada Lovelace\",\"email\":\"ada@example.com\"}}'\n",

@@ -64,14 +64,19 @@ impl AppState {
     }
 }
 
-/// The DynamoDB client from the SDK's environment (region, credentials, and
-/// `AWS_ENDPOINT_URL_DYNAMODB` for DynamoDB Local), with bounded timeouts and standard retries.
+/// The DynamoDB client from the SDK's environment (region, credentials), with bounded timeouts and
+/// standard retries. `DYNAMODB_ENDPOINT`, when set and not empty, points it at DynamoDB Local; the
+/// template declares it empty so that `sam local invoke --env-vars` can override it.
 pub async fn dynamodb_client() -> Result<aws_sdk_dynamodb::Client, ConfigError> {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(sdk_timeouts())
-        .retry_config(sdk_retries())
-        .load()
-        .await;
+        .retry_config(sdk_retries());
+    if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT")
+        && !endpoint.trim().is_empty()
+    {
+        loader = loader.endpoint_url(endpoint.trim());
+    }
+    let config = loader.load().await;
     if config.region().is_none() {
         return Err(ConfigError::Missing("AWS_REGION"));
     }

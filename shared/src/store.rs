@@ -345,25 +345,31 @@ impl Store {
             }
         }
 
-        let mut items = Vec::new();
+        // One item more than asked tells whether another page exists, so the last page never
+        // carries a token that leads to an empty one.
+        let want = q.limit as usize + 1;
+        let mut raw = Vec::new();
         loop {
             let out = query
                 .clone()
-                .limit(q.limit - items.len() as i32)
+                .limit((want - raw.len()) as i32)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            for item in out.items.unwrap_or_default() {
-                items.push(versioned(&item)?.item);
-            }
+            raw.extend(out.items.unwrap_or_default());
             start = out.last_evaluated_key;
             // A page can stop short of `limit` at DynamoDB's 1 MB; keep reading until full.
-            if start.is_none() || items.len() as i32 >= q.limit {
+            if start.is_none() || raw.len() >= want {
                 break;
             }
         }
-        Ok(Page { items, next: start })
+        let (raw, next) = split_page(raw, q.limit as usize, &[PK, SK, GSI1PK, GSI1SK]);
+        let items = raw
+            .iter()
+            .map(|item| versioned(item).map(|c| c.item))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, next })
     }
 
     // ----- user customer links -----
@@ -425,14 +431,13 @@ impl Store {
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", AttributeValue::S(keys::user_links_pk(user)))
             .expression_attribute_values(":prefix", AttributeValue::S(keys::user_links_prefix(bank)))
-            .limit(limit)
+            .limit(limit + 1)
             .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(sdk_error)?;
-        let links: Vec<LinkItem> = out
-            .items
-            .unwrap_or_default()
+        let (raw, next) = split_page(out.items.unwrap_or_default(), limit as usize, &[PK, SK]);
+        let links: Vec<LinkItem> = raw
             .into_iter()
             .map(|item| serde_dynamo::from_item(item).map_err(internal))
             .collect::<Result<_, _>>()?;
@@ -440,10 +445,7 @@ impl Store {
         let mut found = self.batch_get_customers(&ids).await?;
         // In link order; a customer that no longer exists is left out.
         let items = ids.iter().filter_map(|id| found.remove(id)).collect();
-        Ok(Page {
-            items,
-            next: out.last_evaluated_key,
-        })
+        Ok(Page { items, next })
     }
 
     async fn batch_get_customers(&self, ids: &[CustomerId]) -> Result<HashMap<CustomerId, Customer>, ApiError> {
@@ -489,6 +491,22 @@ impl Store {
         }
         Ok(found)
     }
+}
+
+/// Keeps the first `limit` items; when there were more, the next page starts after the last kept
+/// one, whose key (the table's and the index's attributes in `key_attributes`) is the token.
+pub(crate) fn split_page(mut items: Vec<Key>, limit: usize, key_attributes: &[&str]) -> (Vec<Key>, Option<Key>) {
+    if items.len() <= limit {
+        return (items, None);
+    }
+    items.truncate(limit);
+    let next = items.last().map(|last| {
+        key_attributes
+            .iter()
+            .filter_map(|a| last.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+            .collect()
+    });
+    (items, next)
 }
 
 fn versioned(item: &HashMap<String, AttributeValue>) -> Result<Versioned<Customer>, ApiError> {

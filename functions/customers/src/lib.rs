@@ -65,7 +65,12 @@ fn customer_response(status: StatusCode, c: Versioned<Customer>, wrap: bool) -> 
 
 async fn create(State(app): State<AppState>, caller: Caller, body: Body) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
-    let new = body.json::<CreateCustomerBody>()?.validate()?;
+    let body = body.json::<CreateCustomerBody>()?;
+    // Staff of the named bank only; a caller without rights learns nothing from validation.
+    if let Some(bank) = body.bank_id.as_deref().and_then(|b| BankId::parse(b).ok()) {
+        caller.require_staff(&bank)?;
+    }
+    let new = body.validate()?;
     caller.require_staff(&new.customer.bank_id)?;
     let customer = app.store.create_customer(new).await?;
     let location = format!("/v1/banks/{}/customers/{}", customer.bank_id, customer.id);

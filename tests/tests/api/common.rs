@@ -66,8 +66,8 @@ fn unique(prefix: &str) -> String {
 impl Api {
     pub async fn start() -> Api {
         assert!(
-            std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
-            "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts DynamoDB Local"
+            std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
+            "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
         );
         let table = unique("api");
         let client = shared::config::dynamodb_client().await.expect("DynamoDB client");
