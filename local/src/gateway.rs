@@ -23,6 +23,11 @@ pub fn group_routers(state: &AppState) -> HashMap<&'static str, Router> {
         ("customers", customers::router(state.clone())),
         ("user-customer-links", user_customer_links::router(state.clone())),
         ("firehose", firehose::router(state.clone())),
+        ("addresses", addresses::router(state.clone())),
+        ("social-media", social_media::router(state.clone())),
+        ("tax-residences", tax_residences::router(state.clone())),
+        ("credit-limit-orders", credit_limit_orders::router(state.clone())),
+        ("crm-events", crm_events::router(state.clone())),
     ])
 }
 

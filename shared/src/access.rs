@@ -3,9 +3,11 @@
 //! customer of another bank is 404.
 
 use crate::caller::{Caller, Scope};
+use crate::child::Child;
 use crate::customer::Customer;
 use crate::error::ApiError;
 use crate::ids::{BankId, CustomerId};
+use crate::page::{Page, PageRequest};
 use crate::store::{Store, Versioned};
 
 /// A customer of `bank` the caller may read. For a non-staff caller the link and the customer
@@ -52,4 +54,36 @@ pub async fn writable_customer_anywhere(
         Some(c) if caller.is_staff(&c.item.bank_id) => Ok(c),
         _ => Err(ApiError::NotFound("customer")),
     }
+}
+
+/// A page of a customer's children and the customer, for a caller who may read the customer. The
+/// access check and the Query run in parallel: one round trip.
+pub async fn readable_children<T: Child>(
+    store: &Store,
+    caller: &Caller,
+    bank: &BankId,
+    id: &CustomerId,
+    page: PageRequest,
+) -> Result<(Versioned<Customer>, Page<Versioned<T>>), ApiError> {
+    // Both run to completion so that the access check's answer (403/404) always wins.
+    let (customer, children) = tokio::join!(
+        readable_customer(store, caller, bank, id),
+        store.children::<T>(id, page.limit, page.start)
+    );
+    Ok((customer?, children?))
+}
+
+/// One child of a customer the caller may read, fetched beside the access check.
+pub async fn readable_child<T: Child>(
+    store: &Store,
+    caller: &Caller,
+    bank: &BankId,
+    id: &CustomerId,
+    child: &str,
+) -> Result<(Versioned<Customer>, Versioned<T>), ApiError> {
+    let (customer, child) = tokio::join!(
+        readable_customer(store, caller, bank, id),
+        store.child::<T>(bank, id, child)
+    );
+    Ok((customer?, child?))
 }

@@ -2,9 +2,9 @@
 
 use crate::error::ApiError;
 use crate::ids::{BankId, BranchId, CustomerId, CustomerNumber};
+use crate::store::Patch;
 use crate::timestamp::{Timestamp, TimestampInput};
 use crate::validate::{self, Check, MAX_TEXT, MAX_URL};
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -227,20 +227,6 @@ pub struct CustomerList {
     pub customers: Vec<Customer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
-}
-
-/// Attribute updates of one customer item: `(attribute path, value)`.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Patch {
-    pub sets: Vec<(Vec<&'static str>, AttributeValue)>,
-}
-
-impl Patch {
-    fn set(&mut self, path: &[&'static str], value: impl Serialize) -> Result<(), ApiError> {
-        let value = serde_dynamo::to_attribute_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-        self.sets.push((path.to_vec(), value));
-        Ok(())
-    }
 }
 
 /// A customer PUT: its body names the path's ids at most, and yields the changes to apply.

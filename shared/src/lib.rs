@@ -4,15 +4,21 @@
 pub mod access;
 pub mod body;
 pub mod caller;
+pub mod child;
 pub mod config;
+pub mod credit_limit_order;
+pub mod crm_event;
 pub mod customer;
+pub mod customer_address;
 pub mod error;
 pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod link;
 pub mod page;
+pub mod social_media_handle;
 pub mod store;
+pub mod tax_residence;
 pub mod timestamp;
 pub mod validate;
 

@@ -4,6 +4,7 @@
 //! scope (which bank, customer, user and ordering it belongs to) and DynamoDB's LastEvaluatedKey, so a
 //! token that is edited, forged or replayed against another list is a 400, never another tenant's data.
 
+use crate::body::QueryParams;
 use crate::error::ApiError;
 use aws_lc_rs::hmac;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -83,6 +84,27 @@ pub struct Limits {
 
 /// The API's lists: 20 by default, 100 at most.
 pub const LIST_LIMITS: Limits = Limits { default: 20, max: 100 };
+
+/// The page a list request asks for: its size and where it starts.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: i32,
+    pub start: Option<Key>,
+}
+
+impl PageTokens {
+    /// Reads `limit` (within `limits`) and `page_token` (bound to `scope`) from the query.
+    pub fn request(&self, query: &QueryParams, scope: &str, limits: Limits) -> Result<PageRequest, ApiError> {
+        let limit = query.int("limit", 1..=limits.max)?.unwrap_or(limits.default) as i32;
+        let start = query.get("page_token").map(|t| self.decode(scope, t)).transpose()?;
+        Ok(PageRequest { limit, start })
+    }
+
+    /// The `next_page_token` of a page, if there is a next one.
+    pub fn next_token(&self, scope: &str, next: Option<&Key>) -> Result<Option<String>, ApiError> {
+        next.map(|k| self.encode(scope, k)).transpose()
+    }
+}
 
 /// One page of a list.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! The DynamoDB store: items through `serde_dynamo`, keys from `keys`, conditions and transactions
 //! for existence and uniqueness. Every method is at most one sequential round trip unless noted.
 
-use crate::customer::{Customer, NewCustomer, Patch};
+use crate::customer::{Customer, NewCustomer};
 use crate::error::ApiError;
 use crate::ids::{BankId, CustomerId, CustomerNumber, UserId};
 use crate::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
@@ -19,6 +19,31 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
+
+/// A raw DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Attributes every versioned item of a bank has.
+pub(crate) const BANK_ID: &str = "bank_id";
+pub(crate) const VERSION: &str = "version";
+
+/// Attribute updates of one item: `(attribute path, value)`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Patch {
+    pub sets: Vec<(Vec<&'static str>, AttributeValue)>,
+}
+
+impl Patch {
+    pub fn set(&mut self, path: &[&'static str], value: impl Serialize) -> Result<(), ApiError> {
+        let value = serde_dynamo::to_attribute_value(value).map_err(internal)?;
+        self.sets.push((path.to_vec(), value));
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -158,9 +183,26 @@ impl Store {
         patch: &Patch,
         if_match: Option<u64>,
     ) -> Result<Versioned<Customer>, ApiError> {
+        let item = self
+            .update_versioned(keys::customer(id), bank, patch, if_match, "customer")
+            .await?;
+        versioned(&item)
+    }
+
+    /// One UpdateItem of an item of `bank` that must exist: sets the patch's attributes, bumps the
+    /// version (checked against `if_match`) and returns the new item. 404 when the item is missing
+    /// or belongs to another bank, 412 when only the version differs.
+    pub(crate) async fn update_versioned(
+        &self,
+        key: keys::ItemKey,
+        bank: &BankId,
+        patch: &Patch,
+        if_match: Option<u64>,
+        what: &'static str,
+    ) -> Result<Item, ApiError> {
         let mut names = HashMap::from([
-            ("#bank".to_owned(), "bank_id".to_owned()),
-            ("#v".to_owned(), "version".to_owned()),
+            ("#bank".to_owned(), BANK_ID.to_owned()),
+            ("#v".to_owned(), VERSION.to_owned()),
         ]);
         let mut values = HashMap::from([
             (":bank".to_owned(), AttributeValue::S(bank.to_string())),
@@ -186,7 +228,7 @@ impl Store {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(keys::customer(id).to_map()))
+            .set_key(Some(key.to_map()))
             .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
@@ -196,21 +238,13 @@ impl Store {
             .send()
             .await;
         match result {
-            Ok(out) => versioned(&out.attributes.unwrap_or_default()),
-            Err(err) => {
-                let old = match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => Some(e.item.clone()),
-                    _ => None,
-                };
-                match old {
-                    // The customer is there, at this bank: only the version can have failed.
-                    Some(Some(item)) if versioned(&item).is_ok_and(|c| &c.item.bank_id == bank) => {
-                        Err(ApiError::PreconditionFailed)
-                    }
-                    Some(_) => Err(ApiError::NotFound("customer")),
-                    None => Err(sdk_error(err)),
+            Ok(out) => Ok(out.attributes.unwrap_or_default()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    Err(condition_failure(e.item.as_ref(), bank, what))
                 }
-            }
+                _ => Err(sdk_error(err)),
+            },
         }
     }
 
@@ -495,6 +529,15 @@ impl Store {
 
 /// Keeps the first `limit` items; when there were more, the next page starts after the last kept
 /// one, whose key (the table's and the index's attributes in `key_attributes`) is the token.
+/// Why a write's condition failed: the item is there, at this bank, so only the version can have
+/// differed (412); otherwise it is missing or another bank's (404).
+pub(crate) fn condition_failure(old: Option<&Item>, bank: &BankId, what: &'static str) -> ApiError {
+    match old.and_then(|item| item.get(BANK_ID)) {
+        Some(AttributeValue::S(b)) if b == bank.as_str() => ApiError::PreconditionFailed,
+        _ => ApiError::NotFound(what),
+    }
+}
+
 pub(crate) fn split_page(mut items: Vec<Key>, limit: usize, key_attributes: &[&str]) -> (Vec<Key>, Option<Key>) {
     if items.len() <= limit {
         return (items, None);

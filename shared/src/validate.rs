@@ -17,6 +17,21 @@ pub fn text(value: &str, max: usize) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
+/// Free text that may span lines (notes, documentation): like `text`, but tabs and line breaks are
+/// allowed.
+pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err("must not contain control characters other than tabs and line breaks".into());
+    }
+    Ok(value.to_owned())
+}
+
 /// Non-empty free text.
 pub fn required_text(value: &str, max: usize) -> Result<String, String> {
     if value.trim().is_empty() {
@@ -202,6 +217,8 @@ mod tests {
         assert!(text(&"é".repeat(MAX_TEXT + 1), MAX_TEXT).is_err());
         assert!(text("a\u{0}b", MAX_TEXT).is_err());
         assert!(required_text("  ", MAX_TEXT).is_err());
+        assert!(multiline_text("line 1\nline 2\ttab", MAX_TEXT).is_ok());
+        assert!(multiline_text("bell\u{7}", MAX_TEXT).is_err());
     }
 }
 

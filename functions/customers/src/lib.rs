@@ -164,19 +164,18 @@ async fn list_linked(
     query: &QueryParams,
 ) -> ApiResult<Json<CustomerList>> {
     caller.require(Scope::Read)?;
-    let limit = query.int("limit", 1..=LIST_LIMITS.max)?.unwrap_or(LIST_LIMITS.default) as i32;
     // A token continues only this user's list at this bank (or at every bank).
     let scope = format!(
         "linked-customers/{}/{}",
         caller.user_id,
         bank.map(BankId::as_str).unwrap_or("*")
     );
-    let start = query
-        .get("page_token")
-        .map(|t| app.pages.decode(&scope, t))
-        .transpose()?;
-    let page = app.store.linked_customers(&caller.user_id, bank, limit, start).await?;
-    let next_page_token = page.next.map(|k| app.pages.encode(&scope, &k)).transpose()?;
+    let request = app.pages.request(query, &scope, LIST_LIMITS)?;
+    let page = app
+        .store
+        .linked_customers(&caller.user_id, bank, request.limit, request.start)
+        .await?;
+    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
     Ok(Json(CustomerList {
         customers: page.items,
         next_page_token,

@@ -7,7 +7,7 @@ use shared::body::{PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
 use shared::customer::CustomerList;
 use shared::ids::BankId;
-use shared::page::Limits;
+use shared::page::{Limits, PageRequest};
 use shared::store::BankCustomersQuery;
 use shared::timestamp::Timestamp;
 use shared::{ApiError, ApiResult, AppState};
@@ -51,9 +51,6 @@ async fn firehose(
     {
         return Err(ApiError::field("to_date", "must not be before from_date"));
     }
-    let limit = query
-        .int("limit", 1..=FIREHOSE_LIMITS.max)?
-        .unwrap_or(FIREHOSE_LIMITS.default) as i32;
     let offset = query.int("offset", 0..=MAX_OFFSET)?.unwrap_or(0) as u32;
     // The token is bound to the bank and to the ordering and window it was issued for.
     let scope = format!(
@@ -62,10 +59,7 @@ async fn firehose(
         from.map(Timestamp::sortable).unwrap_or_default(),
         to.map(Timestamp::sortable).unwrap_or_default()
     );
-    let start = query
-        .get("page_token")
-        .map(|t| app.pages.decode(&scope, t))
-        .transpose()?;
+    let PageRequest { limit, start } = app.pages.request(&query, &scope, FIREHOSE_LIMITS)?;
     if start.is_some() && offset > 0 {
         return Err(ApiError::field("offset", "cannot be combined with page_token"));
     }
@@ -78,7 +72,7 @@ async fn firehose(
         start,
     };
     let page = app.store.bank_customers(&bank, &q).await?;
-    let next_page_token = page.next.map(|k| app.pages.encode(&scope, &k)).transpose()?;
+    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
     Ok(Json(CustomerList {
         customers: page.items,
         next_page_token,

@@ -1,7 +1,12 @@
 //! The whole API over HTTP through local-api, with real signed tokens, against DynamoDB Local.
 
+mod addresses;
 mod auth;
 mod common;
+mod credit_limit_orders;
+mod crm_events;
 mod customers;
 mod firehose;
 mod links;
+mod social_media;
+mod tax_residences;

@@ -1,0 +1,114 @@
+//! Customer addresses: add (by customer id alone), list, update and delete.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use shared::access;
+use shared::body::{Body, PathParams, QueryParams};
+use shared::caller::Caller;
+use shared::customer_address::{AddressList, CreateAddressBody, CustomerAddress, UpdateAddressBody};
+use shared::http::{etag, if_match};
+use shared::ids::{BankId, CustomerAddressId, CustomerId};
+use shared::page::LIST_LIMITS;
+use shared::{ApiResult, AppState};
+
+pub fn router(state: AppState) -> Router {
+    const ADDRESSES: &str = "/v1/banks/{BankID}/customers/{CustomerID}/addresses";
+    let routes = Router::new()
+        .route("/v1/customers/{CustomerID}/address", post(create))
+        .route(ADDRESSES, get(list))
+        .route(
+            &format!("{ADDRESSES}/{{CustomerAddressID}}"),
+            put(update).delete(delete),
+        )
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
+    Ok((
+        path.get("BankID", BankId::parse)?,
+        path.get("CustomerID", CustomerId::parse)?,
+    ))
+}
+
+fn address_path(path: &PathParams) -> ApiResult<(BankId, CustomerId, CustomerAddressId)> {
+    let (bank, customer) = bank_and_customer(path)?;
+    Ok((bank, customer, path.get("CustomerAddressID", CustomerAddressId::parse)?))
+}
+
+/// A page token continues only this customer's addresses at this bank.
+fn page_scope(bank: &BankId, customer: &CustomerId) -> String {
+    format!("customer_addresses/{bank}/{customer}")
+}
+
+async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+    let id = path.get("CustomerID", CustomerId::parse)?;
+    // No bank in the path: the customer's own bank decides, before the body is read.
+    let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
+    let bank = customer.item.bank_id;
+    let address = body.json::<CreateAddressBody>()?.validate(id)?;
+    let created = app.store.create_child(&bank, &id, address).await?;
+    let location = format!(
+        "/v1/banks/{bank}/customers/{id}/addresses/{}",
+        created.item.customer_address_id
+    );
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        [etag(created.version)],
+        Json(created.item),
+    )
+        .into_response())
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<AddressList>> {
+    let (bank, customer) = bank_and_customer(&path)?;
+    let scope = page_scope(&bank, &customer);
+    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let (_, page) =
+        access::readable_children::<CustomerAddress>(&app.store, &caller, &bank, &customer, request).await?;
+    Ok(Json(AddressList {
+        addresses: page.items.into_iter().map(|a| a.item).collect(),
+        next_page_token: app.pages.next_token(&scope, page.next.as_ref())?,
+    }))
+}
+
+async fn update(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let (bank, customer, id) = address_path(&path)?;
+    caller.require_write(&bank)?;
+    let patch = body.json::<UpdateAddressBody>()?.into_patch(&bank, &customer, &id)?;
+    let updated = app
+        .store
+        .update_child::<CustomerAddress>(&bank, &customer, &id.to_string(), &patch, if_match(&headers)?)
+        .await?;
+    Ok((StatusCode::OK, [etag(updated.version)], Json(updated.item)).into_response())
+}
+
+async fn delete(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let (bank, customer, id) = address_path(&path)?;
+    caller.require_write(&bank)?;
+    app.store
+        .delete_child::<CustomerAddress>(&bank, &customer, &id.to_string(), if_match(&headers)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

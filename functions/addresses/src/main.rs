@@ -1,0 +1,6 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::config::init_tracing();
+    let state = shared::AppState::from_env().await?;
+    lambda_http::run(addresses::router(state)).await
+}

@@ -1,0 +1,91 @@
+//! Credit limit orders: a bank's staff record a customer's credit limit request; staff and linked
+//! users read them.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::access;
+use shared::body::{Body, PathParams, QueryParams};
+use shared::caller::{Caller, Scope};
+use shared::credit_limit_order::{
+    CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder, CreditLimitOrderEnvelope,
+    CreditLimitOrderList,
+};
+use shared::http::etag;
+use shared::ids::{BankId, CreditLimitOrderId, CustomerId};
+use shared::page::LIST_LIMITS;
+use shared::{ApiResult, AppState};
+
+pub fn router(state: AppState) -> Router {
+    const CUSTOMER: &str = "/v1/banks/{BankID}/customers/{CustomerID}";
+    let routes = Router::new()
+        .route(&format!("{CUSTOMER}/credit_limit/requests"), get(list).post(create))
+        .route(
+            &format!("{CUSTOMER}/credit_limit/request/{{RequestID}}"),
+            get(get_by_id),
+        )
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
+    Ok((
+        path.get("BankID", BankId::parse)?,
+        path.get("CustomerID", CustomerId::parse)?,
+    ))
+}
+
+async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+    let (bank, customer) = bank_and_customer(&path)?;
+    caller.require_write(&bank)?;
+    let order = body.json::<CreateCreditLimitOrderBody>()?.validate(&bank, &customer)?;
+    let created = app.store.create_child(&bank, &customer, order).await?;
+    let id = created.item.credit_limit_order_id;
+    let location = format!("/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        [etag(created.version)],
+        Json(CreateCreditLimitOrderResponse {
+            credit_limit_order_id: id,
+        }),
+    )
+        .into_response())
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<CreditLimitOrderList>> {
+    let (bank, customer) = bank_and_customer(&path)?;
+    // A caller without the read scope learns nothing from page token errors.
+    caller.require(Scope::Read)?;
+    // A token continues only this customer's orders at this bank.
+    let scope = format!("credit_limit_orders/{bank}/{customer}");
+    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let (_, page) =
+        access::readable_children::<CreditLimitOrder>(&app.store, &caller, &bank, &customer, request).await?;
+    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    Ok(Json(CreditLimitOrderList {
+        result: page.items.into_iter().map(|o| o.item).collect(),
+        next_page_token,
+    }))
+}
+
+async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
+    let (bank, customer) = bank_and_customer(&path)?;
+    let id = path.get("RequestID", CreditLimitOrderId::parse)?;
+    let (_, order) =
+        access::readable_child::<CreditLimitOrder>(&app.store, &caller, &bank, &customer, &id.to_string()).await?;
+    Ok((
+        [etag(order.version)],
+        Json(CreditLimitOrderEnvelope {
+            credit_limit_order: order.item,
+        }),
+    )
+        .into_response())
+}

@@ -1,0 +1,54 @@
+//! CRM events: a bank's staff record and list their contacts with the bank's customers. Only staff
+//! see them: they are the bank's records, not the customer's.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::body::{Body, PathParams, QueryParams};
+use shared::caller::{Caller, Scope};
+use shared::crm_event::{CreateCrmEventBody, CrmEvent, CrmEventList};
+use shared::ids::BankId;
+use shared::page::LIST_LIMITS;
+use shared::{ApiResult, AppState};
+
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/v1/banks/{BankID}/crm-events", get(list).post(create))
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<CrmEvent>)> {
+    let bank = path.get("BankID", BankId::parse)?;
+    caller.require_write(&bank)?;
+    let new = body.json::<CreateCrmEventBody>()?.validate(&bank)?;
+    let event = app.store.create_crm_event(&bank, &new).await?;
+    Ok((StatusCode::CREATED, Json(event)))
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<CrmEventList>> {
+    let bank = path.get("BankID", BankId::parse)?;
+    caller.require(Scope::Read)?;
+    caller.require_staff(&bank)?;
+    // A token continues only this bank's list.
+    let scope = format!("crm_events/{bank}");
+    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let page = app.store.crm_events(&bank, request.limit, request.start).await?;
+    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    Ok(Json(CrmEventList {
+        crm_events: page.items,
+        has_more: next_page_token.is_some(),
+        next_page_token,
+    }))
+}

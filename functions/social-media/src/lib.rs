@@ -1,0 +1,76 @@
+//! Social media handles: add one to a customer (a route without a bank: the customer's own bank
+//! decides) and list a customer's handles.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use shared::access;
+use shared::body::{Body, PathParams, QueryParams};
+use shared::caller::{Caller, Scope};
+use shared::ids::{BankId, CustomerId};
+use shared::page::LIST_LIMITS;
+use shared::social_media_handle::{
+    AddSocialMediaHandleBody, AddSocialMediaHandleResponse, SocialMediaHandle, SocialMediaHandleCheck,
+    SocialMediaHandleList,
+};
+use shared::{ApiResult, AppState};
+
+pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/v1/customers/{CustomerID}/social_media_handles", post(add))
+        .route(
+            "/v1/banks/{BankID}/customers/{CustomerID}/social_media_handles",
+            get(list),
+        )
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+async fn add(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<AddSocialMediaHandleResponse>)> {
+    let id = path.get("CustomerID", CustomerId::parse)?;
+    // Before the body: a caller who may not write the customer learns nothing from validation.
+    let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
+    let handle = body.json::<AddSocialMediaHandleBody>()?.validate(&id, &customer.item)?;
+    let created = app.store.create_child(&customer.item.bank_id, &id, handle).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AddSocialMediaHandleResponse {
+            success: "true".into(),
+            social_media_handle_id: created.item.social_media_handle_id,
+        }),
+    ))
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<SocialMediaHandleList>> {
+    let bank = path.get("BankID", BankId::parse)?;
+    let id = path.get("CustomerID", CustomerId::parse)?;
+    caller.require(Scope::Read)?;
+    // A token continues only this customer's handles at this bank.
+    let scope = format!("social_media_handles/{bank}/{id}");
+    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let (customer, page) =
+        access::readable_children::<SocialMediaHandle>(&app.store, &caller, &bank, &id, request).await?;
+    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    // The customer number is the customer's current one, not a copy taken when the handle was added.
+    let checks = page
+        .items
+        .into_iter()
+        .map(|h| SocialMediaHandleCheck::new(h.item, &customer.item))
+        .collect();
+    Ok(Json(SocialMediaHandleList {
+        checks,
+        next_page_token,
+    }))
+}

@@ -1,0 +1,81 @@
+//! Tax residences: add one to a customer (an addition to the seed), list a customer's, delete one.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use shared::access;
+use shared::body::{Body, PathParams, QueryParams};
+use shared::caller::{Caller, Scope};
+use shared::http::{etag, if_match};
+use shared::ids::{BankId, CustomerId, TaxResidenceId};
+use shared::page::LIST_LIMITS;
+use shared::tax_residence::{CreateTaxResidenceBody, TaxResidence, TaxResidenceList};
+use shared::{ApiResult, AppState};
+
+pub fn router(state: AppState) -> Router {
+    const CUSTOMER: &str = "/v1/banks/{BankID}/customers/{CustomerID}";
+    let routes = Router::new()
+        .route(&format!("{CUSTOMER}/tax-residences"), get(list).post(create))
+        // The seed's spelling differs from the list's: `tax_residencies`.
+        .route(
+            &format!("{CUSTOMER}/tax_residencies/{{TaxResidenceID}}"),
+            delete(remove),
+        )
+        .with_state(state);
+    shared::http::finish(routes)
+}
+
+fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
+    Ok((
+        path.get("BankID", BankId::parse)?,
+        path.get("CustomerID", CustomerId::parse)?,
+    ))
+}
+
+async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+    let (bank, id) = bank_and_customer(&path)?;
+    caller.require_write(&bank)?;
+    let residence = body.json::<CreateTaxResidenceBody>()?.validate(&bank, &id)?;
+    // 404 unless the customer exists at this bank, in the same transaction as the write.
+    let created = app.store.create_child(&bank, &id, residence).await?;
+    Ok((StatusCode::CREATED, [etag(created.version)], Json(created.item)).into_response())
+}
+
+async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<TaxResidenceList>> {
+    let (bank, id) = bank_and_customer(&path)?;
+    caller.require(Scope::Read)?;
+    // A token continues only this customer's tax residences at this bank.
+    let scope = format!("tax_residences/{bank}/{id}");
+    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let (_, page) = access::readable_children::<TaxResidence>(&app.store, &caller, &bank, &id, request).await?;
+    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    Ok(Json(TaxResidenceList {
+        result: page.items.into_iter().map(|r| r.item).collect(),
+        next_page_token,
+    }))
+}
+
+async fn remove(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let (bank, id) = bank_and_customer(&path)?;
+    let residence = path.get("TaxResidenceID", TaxResidenceId::parse)?;
+    caller.require_write(&bank)?;
+    // The key is under this customer and the condition names this bank: another customer's or
+    // another bank's residence is a 404, like a missing one.
+    app.store
+        .delete_child::<TaxResidence>(&bank, &id, &residence.to_string(), if_match(&headers)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

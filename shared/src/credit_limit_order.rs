@@ -1,0 +1,222 @@
+//! The credit limit order: a customer's request for a new credit limit, stored under the customer.
+
+use crate::child::Child;
+use crate::error::ApiError;
+use crate::ids::{BankId, CreditLimitOrderId, CustomerId};
+use crate::keys::ChildKind;
+use crate::timestamp::Timestamp;
+use crate::validate::{self, Check};
+use serde::{Deserialize, Serialize};
+
+/// Longest documentation text of a request.
+pub const MAX_DOCUMENTATION: usize = 1024;
+
+/// The seed's CreditLimitOrder (`rank_amount_*`, `nominal_interest_*`) plus what the request
+/// stored. Stored as it is answered, so reads need no mapping: `rank_amount_1/2` are the requested
+/// amounts, and `nominal_interest_1/2` stay `""` until something sets a rate. Absent values are `""`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditLimitOrder {
+    pub rank_amount_1: String,
+    pub nominal_interest_1: String,
+    pub rank_amount_2: String,
+    pub nominal_interest_2: String,
+    pub credit_limit_order_id: CreditLimitOrderId,
+    pub requested_current_rate_amount1: String,
+    pub requested_current_rate_amount2: String,
+    pub requested_current_valid_end_date: String,
+    pub current_credit_documentation: String,
+    pub temporary_requested_current_amount: String,
+    pub requested_temporary_valid_end_date: String,
+    pub temporary_credit_documentation: String,
+    pub created_at: Timestamp,
+}
+
+impl Child for CreditLimitOrder {
+    const KIND: ChildKind = ChildKind::CreditLimitOrder;
+    const NAME: &'static str = "credit limit order";
+    fn id(&self) -> String {
+        self.credit_limit_order_id.to_string()
+    }
+}
+
+/// The seed's create body: every value is a string (amounts as decimal strings, never numbers).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCreditLimitOrderBody {
+    pub bank_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub requested_current_rate_amount1: Option<String>,
+    pub requested_current_rate_amount2: Option<String>,
+    pub requested_current_valid_end_date: Option<String>,
+    pub current_credit_documentation: Option<String>,
+    pub temporary_requested_current_amount: Option<String>,
+    pub requested_temporary_valid_end_date: Option<String>,
+    pub temporary_credit_documentation: Option<String>,
+}
+
+fn amount(v: &str) -> Result<String, String> {
+    validate::decimal(v, false)
+}
+
+/// A date is checked but kept as the client spelled it (RFC 3339 or `YYYY-MM-DD`).
+fn date(v: &str) -> Result<String, String> {
+    Timestamp::parse(v).map(|_| v.to_owned())
+}
+
+fn documentation(v: &str) -> Result<String, String> {
+    validate::multiline_text(v, MAX_DOCUMENTATION)
+}
+
+impl CreateCreditLimitOrderBody {
+    /// A new order with a fresh id, or a 400 naming every field at fault.
+    pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<CreditLimitOrder, ApiError> {
+        let mut check = Check::default();
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
+        check.same_as_path("customer_id", self.customer_id.as_deref(), &customer.to_string());
+        let amount1 = check.required(
+            "requested_current_rate_amount1",
+            self.requested_current_rate_amount1.as_deref(),
+            amount,
+        );
+        let amount2 = check.optional(
+            "requested_current_rate_amount2",
+            self.requested_current_rate_amount2.as_deref(),
+            amount,
+        );
+        let valid_end = check.optional(
+            "requested_current_valid_end_date",
+            self.requested_current_valid_end_date.as_deref(),
+            date,
+        );
+        let current_doc = check.optional(
+            "current_credit_documentation",
+            self.current_credit_documentation.as_deref(),
+            documentation,
+        );
+        let temporary_amount = check.optional(
+            "temporary_requested_current_amount",
+            self.temporary_requested_current_amount.as_deref(),
+            amount,
+        );
+        let temporary_end = check.optional(
+            "requested_temporary_valid_end_date",
+            self.requested_temporary_valid_end_date.as_deref(),
+            date,
+        );
+        let temporary_doc = check.optional(
+            "temporary_credit_documentation",
+            self.temporary_credit_documentation.as_deref(),
+            documentation,
+        );
+        check.finish()?;
+        let Some(amount1) = amount1 else {
+            return Err(ApiError::Internal("validated fields missing".into()));
+        };
+        let amount2 = amount2.unwrap_or_default();
+        Ok(CreditLimitOrder {
+            rank_amount_1: amount1.clone(),
+            nominal_interest_1: String::new(),
+            rank_amount_2: amount2.clone(),
+            nominal_interest_2: String::new(),
+            credit_limit_order_id: CreditLimitOrderId::new(),
+            requested_current_rate_amount1: amount1,
+            requested_current_rate_amount2: amount2,
+            requested_current_valid_end_date: valid_end.unwrap_or_default(),
+            current_credit_documentation: current_doc.unwrap_or_default(),
+            temporary_requested_current_amount: temporary_amount.unwrap_or_default(),
+            requested_temporary_valid_end_date: temporary_end.unwrap_or_default(),
+            temporary_credit_documentation: temporary_doc.unwrap_or_default(),
+            created_at: Timestamp::now(),
+        })
+    }
+}
+
+/// The seed's create answer.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CreateCreditLimitOrderResponse {
+    pub credit_limit_order_id: CreditLimitOrderId,
+}
+
+/// The seed's list answer, with the next page when there is one.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CreditLimitOrderList {
+    pub result: Vec<CreditLimitOrder>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page_token: Option<String>,
+}
+
+/// The seed's read-by-id answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CreditLimitOrderEnvelope {
+    pub credit_limit_order: CreditLimitOrder,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn validate(json: serde_json::Value) -> Result<CreditLimitOrder, Vec<String>> {
+        let bank = BankId::parse("b1").unwrap();
+        let customer = CustomerId::parse("0190a0b0-0000-7000-8000-000000000001").unwrap();
+        crate::body::parse_json::<CreateCreditLimitOrderBody>(json.to_string().as_bytes())
+            .and_then(|b| b.validate(&bank, &customer))
+            .map_err(|e| match e {
+                ApiError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
+                other => vec![other.to_string()],
+            })
+    }
+
+    #[test]
+    fn maps_amounts_to_the_seed_read_shape() {
+        let o = validate(serde_json::json!({
+            "requested_current_rate_amount1": "1500.00",
+            "requested_current_rate_amount2": "20",
+            "requested_current_valid_end_date": "2026-12-31",
+            "requested_temporary_valid_end_date": "2026-06-30T00:00:00+02:00",
+        }))
+        .unwrap();
+        assert_eq!((o.rank_amount_1.as_str(), o.rank_amount_2.as_str()), ("1500.00", "20"));
+        assert_eq!((o.nominal_interest_1.as_str(), o.nominal_interest_2.as_str()), ("", ""));
+        assert_eq!(o.requested_current_valid_end_date, "2026-12-31");
+        assert_eq!(o.requested_temporary_valid_end_date, "2026-06-30T00:00:00+02:00");
+        assert_eq!(o.temporary_requested_current_amount, "");
+    }
+
+    #[test]
+    fn names_every_bad_field() {
+        assert_eq!(
+            validate(serde_json::json!({})).unwrap_err(),
+            ["requested_current_rate_amount1"]
+        );
+        assert_eq!(
+            validate(serde_json::json!({"requested_current_rate_amount1": 5})).unwrap_err(),
+            ["requested_current_rate_amount1"]
+        );
+        let all = validate(serde_json::json!({
+            "bank_id": "b2",
+            "customer_id": "string",
+            "requested_current_rate_amount1": "1e5",
+            "requested_current_rate_amount2": "-1",
+            "requested_current_valid_end_date": "tomorrow",
+            "current_credit_documentation": "x".repeat(MAX_DOCUMENTATION + 1),
+            "temporary_requested_current_amount": "abc",
+            "requested_temporary_valid_end_date": "2026-02-30",
+            "temporary_credit_documentation": "a\u{7}b",
+        }))
+        .unwrap_err();
+        assert_eq!(
+            all,
+            [
+                "bank_id",
+                "customer_id",
+                "requested_current_rate_amount1",
+                "requested_current_rate_amount2",
+                "requested_current_valid_end_date",
+                "current_credit_documentation",
+                "temporary_requested_current_amount",
+                "requested_temporary_valid_end_date",
+                "temporary_credit_documentation",
+            ]
+        );
+    }
+}

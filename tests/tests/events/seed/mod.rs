@@ -1,0 +1,15 @@
+//! Each group seeds the items its events name, through the real store.
+
+mod addresses;
+mod credit_limit_orders;
+mod crm_events;
+mod social_media;
+mod tax_residences;
+
+pub async fn seed_groups(state: &shared::AppState) {
+    addresses::seed(state).await;
+    social_media::seed(state).await;
+    tax_residences::seed(state).await;
+    credit_limit_orders::seed(state).await;
+    crm_events::seed(state).await;
+}
