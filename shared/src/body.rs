@@ -2,6 +2,7 @@
 //! the Content-Type says), path parameters and query parameters.
 
 use crate::error::{ApiError, FieldError};
+use crate::ids::{BankId, CustomerId};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -97,6 +98,16 @@ impl PathParams {
     pub fn get<T>(&self, name: &str, parse: impl FnOnce(&str) -> Result<T, &'static str>) -> Result<T, ApiError> {
         let raw = self.0.get(name).map(String::as_str).unwrap_or_default();
         parse(raw).map_err(|why| ApiError::field(snake_case(name), why))
+    }
+}
+
+impl PathParams {
+    /// The `{BankID}` and `{CustomerID}` of a customer's routes.
+    pub fn bank_and_customer(&self) -> Result<(BankId, CustomerId), ApiError> {
+        Ok((
+            self.get("BankID", BankId::parse)?,
+            self.get("CustomerID", CustomerId::parse)?,
+        ))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::ids::{BankId, CustomerId};
 use crate::keys::{self, ChildKind, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, Item, Patch, Store, Tx, VERSION, Versioned, internal, sdk_error, split_page};
+use crate::store::{BANK_ID, Item, Patch, Store, Tx, VERSION, Versioned, internal, sdk_error};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
@@ -100,19 +100,14 @@ impl Store {
         limit: i32,
         start: Option<Key>,
     ) -> Result<Page<Versioned<T>>, ApiError> {
-        let out = self
+        let query = self
             .client()
             .query()
             .table_name(self.table())
             .key_condition_expression(format!("{PK} = :pk AND begins_with({SK}, :prefix)"))
             .expression_attribute_values(":pk", AttributeValue::S(keys::customer_pk(customer)))
-            .expression_attribute_values(":prefix", AttributeValue::S(T::KIND.prefix().to_owned()))
-            .limit(limit + 1)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let (items, next) = split_page(out.items.unwrap_or_default(), limit as usize, &[PK, SK]);
+            .expression_attribute_values(":prefix", AttributeValue::S(T::KIND.prefix().to_owned()));
+        let (items, next) = self.query_page(query, limit, start, &[PK, SK]).await?;
         let items = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         Ok(Page { items, next })
     }

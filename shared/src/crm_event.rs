@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::ids::{BankId, CrmEventId, CustomerId, CustomerNumber};
 use crate::keys::{self, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, Store, Tx, VERSION, internal, sdk_error, split_page};
+use crate::store::{BANK_ID, Store, Tx, VERSION, internal};
 use crate::timestamp::{Timestamp, TimestampInput};
 use crate::validate::{self, Check};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
@@ -188,26 +188,8 @@ impl Store {
             .table_name(self.table())
             .key_condition_expression(format!("{PK} = :pk"))
             .expression_attribute_values(":pk", AttributeValue::S(keys::crm_events_pk(bank)));
-        // One item more than asked tells exactly whether another page exists (`has_more`).
-        let want = limit as usize + 1;
-        let mut raw = Vec::new();
-        let mut start = start;
-        loop {
-            let out = query
-                .clone()
-                .limit((want - raw.len()) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            raw.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            // A page can stop short at DynamoDB's 1 MB; keep reading until full.
-            if start.is_none() || raw.len() >= want {
-                break;
-            }
-        }
-        let (raw, next) = split_page(raw, limit as usize, &[PK, SK]);
+        // One item more than a page tells exactly whether another page exists (`has_more`).
+        let (raw, next) = self.query_page(query, limit, start, &[PK, SK]).await?;
         let items = raw
             .into_iter()
             .map(|item| {

@@ -10,6 +10,7 @@ use crate::page::{Key, Page};
 use crate::timestamp::Timestamp;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
@@ -379,26 +380,9 @@ impl Store {
             }
         }
 
-        // One item more than asked tells whether another page exists, so the last page never
-        // carries a token that leads to an empty one.
-        let want = q.limit as usize + 1;
-        let mut raw = Vec::new();
-        loop {
-            let out = query
-                .clone()
-                .limit((want - raw.len()) as i32)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            raw.extend(out.items.unwrap_or_default());
-            start = out.last_evaluated_key;
-            // A page can stop short of `limit` at DynamoDB's 1 MB; keep reading until full.
-            if start.is_none() || raw.len() >= want {
-                break;
-            }
-        }
-        let (raw, next) = split_page(raw, q.limit as usize, &[PK, SK, GSI1PK, GSI1SK]);
+        let (raw, next) = self
+            .query_page(query, q.limit, start, &[PK, SK, GSI1PK, GSI1SK])
+            .await?;
         let items = raw
             .iter()
             .map(|item| versioned(item).map(|c| c.item))
@@ -458,19 +442,14 @@ impl Store {
         limit: i32,
         start: Option<Key>,
     ) -> Result<Page<Customer>, ApiError> {
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .key_condition_expression(format!("{PK} = :pk AND begins_with({SK}, :prefix)"))
             .expression_attribute_values(":pk", AttributeValue::S(keys::user_links_pk(user)))
-            .expression_attribute_values(":prefix", AttributeValue::S(keys::user_links_prefix(bank)))
-            .limit(limit + 1)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        let (raw, next) = split_page(out.items.unwrap_or_default(), limit as usize, &[PK, SK]);
+            .expression_attribute_values(":prefix", AttributeValue::S(keys::user_links_prefix(bank)));
+        let (raw, next) = self.query_page(query, limit, start, &[PK, SK]).await?;
         let links: Vec<LinkItem> = raw
             .into_iter()
             .map(|item| serde_dynamo::from_item(item).map_err(internal))
@@ -527,6 +506,38 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One page of a Query: up to `limit` items, and the key to continue from when there are more.
+    /// It asks for one item more than the page holds, so the last page never carries a token that
+    /// leads to an empty one, and keeps reading when DynamoDB stops a response short at 1 MB.
+    /// `key_attributes` are the table's and the queried index's key attributes.
+    pub(crate) async fn query_page(
+        &self,
+        query: QueryFluentBuilder,
+        limit: i32,
+        mut start: Option<Key>,
+        key_attributes: &[&str],
+    ) -> Result<(Vec<Item>, Option<Key>), ApiError> {
+        let want = limit as usize + 1;
+        let mut items = Vec::new();
+        loop {
+            let out = query
+                .clone()
+                .limit((want - items.len()) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() || items.len() >= want {
+                break;
+            }
+        }
+        Ok(split_page(items, limit as usize, key_attributes))
+    }
+}
+
 /// Keeps the first `limit` items; when there were more, the next page starts after the last kept
 /// one, whose key (the table's and the index's attributes in `key_attributes`) is the token.
 /// Why a write's condition failed: the item is there, at this bank, so only the version can have
@@ -538,7 +549,7 @@ pub(crate) fn condition_failure(old: Option<&Item>, bank: &BankId, what: &'stati
     }
 }
 
-pub(crate) fn split_page(mut items: Vec<Key>, limit: usize, key_attributes: &[&str]) -> (Vec<Key>, Option<Key>) {
+fn split_page(mut items: Vec<Key>, limit: usize, key_attributes: &[&str]) -> (Vec<Key>, Option<Key>) {
     if items.len() <= limit {
         return (items, None);
     }

@@ -28,15 +28,8 @@ pub fn router(state: AppState) -> Router {
     shared::http::finish(routes)
 }
 
-fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
-    Ok((
-        path.get("BankID", BankId::parse)?,
-        path.get("CustomerID", CustomerId::parse)?,
-    ))
-}
-
 fn address_path(path: &PathParams) -> ApiResult<(BankId, CustomerId, CustomerAddressId)> {
-    let (bank, customer) = bank_and_customer(path)?;
+    let (bank, customer) = path.bank_and_customer()?;
     Ok((bank, customer, path.get("CustomerAddressID", CustomerAddressId::parse)?))
 }
 
@@ -71,7 +64,7 @@ async fn list(
     path: PathParams,
     query: QueryParams,
 ) -> ApiResult<Json<AddressList>> {
-    let (bank, customer) = bank_and_customer(&path)?;
+    let (bank, customer) = path.bank_and_customer()?;
     let scope = page_scope(&bank, &customer);
     let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
     let (_, page) =

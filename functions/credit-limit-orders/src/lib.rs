@@ -14,7 +14,7 @@ use shared::credit_limit_order::{
     CreditLimitOrderList,
 };
 use shared::http::etag;
-use shared::ids::{BankId, CreditLimitOrderId, CustomerId};
+use shared::ids::CreditLimitOrderId;
 use shared::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
 
@@ -30,15 +30,8 @@ pub fn router(state: AppState) -> Router {
     shared::http::finish(routes)
 }
 
-fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
-    Ok((
-        path.get("BankID", BankId::parse)?,
-        path.get("CustomerID", CustomerId::parse)?,
-    ))
-}
-
 async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
-    let (bank, customer) = bank_and_customer(&path)?;
+    let (bank, customer) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let order = body.json::<CreateCreditLimitOrderBody>()?.validate(&bank, &customer)?;
     let created = app.store.create_child(&bank, &customer, order).await?;
@@ -61,7 +54,7 @@ async fn list(
     path: PathParams,
     query: QueryParams,
 ) -> ApiResult<Json<CreditLimitOrderList>> {
-    let (bank, customer) = bank_and_customer(&path)?;
+    let (bank, customer) = path.bank_and_customer()?;
     // A caller without the read scope learns nothing from page token errors.
     caller.require(Scope::Read)?;
     // A token continues only this customer's orders at this bank.
@@ -77,7 +70,7 @@ async fn list(
 }
 
 async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
-    let (bank, customer) = bank_and_customer(&path)?;
+    let (bank, customer) = path.bank_and_customer()?;
     let id = path.get("RequestID", CreditLimitOrderId::parse)?;
     let (_, order) =
         access::readable_child::<CreditLimitOrder>(&app.store, &caller, &bank, &customer, &id.to_string()).await?;

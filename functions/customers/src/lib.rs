@@ -15,7 +15,7 @@ use shared::customer::{
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
 use shared::http::{etag, if_match};
-use shared::ids::{BankId, CustomerId, CustomerNumber};
+use shared::ids::{BankId, CustomerNumber};
 use shared::page::LIST_LIMITS;
 use shared::store::Versioned;
 use shared::{ApiError, ApiResult, AppState};
@@ -44,13 +44,6 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{CUSTOMER}/number"), put(update_number))
         .with_state(state);
     shared::http::finish(routes)
-}
-
-fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
-    Ok((
-        path.get("BankID", BankId::parse)?,
-        path.get("CustomerID", CustomerId::parse)?,
-    ))
 }
 
 /// A customer with its ETag.
@@ -88,13 +81,13 @@ async fn create(State(app): State<AppState>, caller: Caller, body: Body) -> ApiR
 }
 
 async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     let customer = access::readable_customer(&app.store, &caller, &bank, &id).await?;
     Ok(customer_response(StatusCode::OK, customer, false))
 }
 
 async fn get_by_number(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     let number = path.get("CustomerNumber", CustomerNumber::parse)?;
     let customer = access::readable_customer(&app.store, &caller, &bank, &id).await?;
     // Numbers are unique per bank, so "this customer has this number" is the whole lookup.
@@ -111,7 +104,7 @@ async fn update<B: CustomerUpdate + DeserializeOwned>(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let patch = body.json::<B>()?.into_patch(&bank, &id)?;
     let updated = app
@@ -128,7 +121,7 @@ async fn update_number(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let number = body.json::<UpdateNumber>()?.into_number(&bank, &id)?;
     let updated = app

@@ -10,7 +10,7 @@ use shared::access;
 use shared::body::{Body, PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
 use shared::http::{etag, if_match};
-use shared::ids::{BankId, CustomerId, TaxResidenceId};
+use shared::ids::TaxResidenceId;
 use shared::page::LIST_LIMITS;
 use shared::tax_residence::{CreateTaxResidenceBody, TaxResidence, TaxResidenceList};
 use shared::{ApiResult, AppState};
@@ -28,15 +28,8 @@ pub fn router(state: AppState) -> Router {
     shared::http::finish(routes)
 }
 
-fn bank_and_customer(path: &PathParams) -> ApiResult<(BankId, CustomerId)> {
-    Ok((
-        path.get("BankID", BankId::parse)?,
-        path.get("CustomerID", CustomerId::parse)?,
-    ))
-}
-
 async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let residence = body.json::<CreateTaxResidenceBody>()?.validate(&bank, &id)?;
     // 404 unless the customer exists at this bank, in the same transaction as the write.
@@ -50,7 +43,7 @@ async fn list(
     path: PathParams,
     query: QueryParams,
 ) -> ApiResult<Json<TaxResidenceList>> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     caller.require(Scope::Read)?;
     // A token continues only this customer's tax residences at this bank.
     let scope = format!("tax_residences/{bank}/{id}");
@@ -69,7 +62,7 @@ async fn remove(
     path: PathParams,
     headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
-    let (bank, id) = bank_and_customer(&path)?;
+    let (bank, id) = path.bank_and_customer()?;
     let residence = path.get("TaxResidenceID", TaxResidenceId::parse)?;
     caller.require_write(&bank)?;
     // The key is under this customer and the condition names this bank: another customer's or
