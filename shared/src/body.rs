@@ -27,6 +27,10 @@ impl<S: Send + Sync> FromRequest<S> for Body {
 }
 
 impl Body {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         parse_json(&self.0)
     }

@@ -9,10 +9,11 @@
 //! - update and delete: one conditional write on the child's own bank and existence.
 
 use crate::error::ApiError;
+use crate::idempotency::Record;
 use crate::ids::{BankId, CustomerId};
 use crate::keys::{self, ChildKind, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, Item, Patch, Store, Tx, VERSION, Versioned, internal, sdk_error};
+use crate::store::{BANK_ID, Item, Patch, RECORD_INDEX, Store, Tx, VERSION, Versioned, internal, sdk_error};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
@@ -55,6 +56,7 @@ impl Store {
         bank: &BankId,
         customer: &CustomerId,
         child: T,
+        record: Record<'_, T>,
     ) -> Result<Versioned<T>, ApiError> {
         let key = keys::child(customer, T::KIND, child.id());
         let item = ChildItem {
@@ -77,15 +79,17 @@ impl Store {
             .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
             .build()
             .map_err(internal)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().condition_check(customer_exists).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
+        items.extend(self.record_item(record, &item.child)?);
         match self.transact(items).await {
             Ok(()) => Ok(Versioned {
                 item: item.child,
                 version: 1,
             }),
+            Err(Tx::Failed(RECORD_INDEX)) => Err(ApiError::KeyInUse),
             Err(Tx::Failed(0)) => Err(ApiError::NotFound("customer")),
             Err(Tx::Failed(_)) => Err(ApiError::Conflict(format!("the {} already exists", T::NAME))),
             Err(Tx::Error(e)) => Err(e),

@@ -68,13 +68,17 @@ impl AppState {
 /// standard retries. `DYNAMODB_ENDPOINT`, when set and not empty, points it at DynamoDB Local; the
 /// template declares it empty so that `sam local invoke --env-vars` can override it.
 pub async fn dynamodb_client() -> Result<aws_sdk_dynamodb::Client, ConfigError> {
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
+    dynamodb_client_for(endpoint.as_deref()).await
+}
+
+/// The same client for an explicit endpoint (`None` or empty: the real DynamoDB).
+pub async fn dynamodb_client_for(endpoint: Option<&str>) -> Result<aws_sdk_dynamodb::Client, ConfigError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(sdk_timeouts())
         .retry_config(sdk_retries());
-    if let Ok(endpoint) = std::env::var("DYNAMODB_ENDPOINT")
-        && !endpoint.trim().is_empty()
-    {
-        loader = loader.endpoint_url(endpoint.trim());
+    if let Some(endpoint) = endpoint.map(str::trim).filter(|e| !e.is_empty()) {
+        loader = loader.endpoint_url(endpoint);
     }
     let config = loader.load().await;
     if config.region().is_none() {

@@ -5,10 +5,11 @@
 
 use crate::customer::Customer;
 use crate::error::ApiError;
+use crate::idempotency::Record;
 use crate::ids::{BankId, CrmEventId, CustomerId, CustomerNumber};
 use crate::keys::{self, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, Store, Tx, VERSION, internal};
+use crate::store::{BANK_ID, RECORD_INDEX, Store, Tx, VERSION, internal};
 use crate::timestamp::{Timestamp, TimestampInput};
 use crate::validate::{self, Check};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
@@ -137,7 +138,12 @@ impl Store {
     /// and number. The customer is read, then the event is written in a transaction that checks
     /// the customer still has the version that was read: an event never names a customer that was
     /// renamed, renumbered or removed in between (it rereads and retries instead).
-    pub async fn create_crm_event(&self, bank: &BankId, new: &NewCrmEvent) -> Result<CrmEvent, ApiError> {
+    pub async fn create_crm_event(
+        &self,
+        bank: &BankId,
+        new: &NewCrmEvent,
+        record: Record<'_, CrmEvent>,
+    ) -> Result<CrmEvent, ApiError> {
         for _ in 0..CUSTOMER_ATTEMPTS {
             let customer = self.customer_at(bank, &new.customer_id).await?;
             let event = new.with_customer(bank, &customer.item);
@@ -163,12 +169,14 @@ impl Store {
                 .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
                 .build()
                 .map_err(internal)?;
-            let items = vec![
+            let mut items = vec![
                 TransactWriteItem::builder().condition_check(unchanged).build(),
                 TransactWriteItem::builder().put(put).build(),
             ];
+            items.extend(self.record_item(record, &item.event)?);
             match self.transact(items).await {
                 Ok(()) => return Ok(item.event),
+                Err(Tx::Failed(RECORD_INDEX)) => return Err(ApiError::KeyInUse),
                 // The customer changed since it was read: read it again.
                 Err(Tx::Failed(0)) => continue,
                 Err(Tx::Failed(_)) => return Err(ApiError::Conflict("the CRM event already exists".into())),

@@ -32,6 +32,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An `Idempotency-Key` record already exists: `idempotency::once` replays it.
+    #[error("idempotency key in use")]
+    KeyInUse,
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("request body too large")]
@@ -54,7 +57,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::KeyInUse => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -72,6 +75,7 @@ impl ApiError {
             Self::Forbidden(why) => (*why).into(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::Conflict(why) => why.clone(),
+            Self::KeyInUse => "this Idempotency-Key is in use".into(),
             Self::PreconditionFailed => "the resource has changed since it was read (If-Match)".into(),
             Self::PayloadTooLarge => format!("request body exceeds {} bytes", crate::body::MAX_BODY_BYTES),
             Self::Unavailable => "the data store is temporarily unavailable, retry later".into(),

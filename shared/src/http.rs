@@ -60,9 +60,13 @@ async fn access_log(request: Request, next: Next) -> Response {
 }
 
 /// `"<version>"`: a strong validator of a versioned item.
+pub fn etag_text(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
 pub fn etag(version: u64) -> (HeaderName, HeaderValue) {
     // Digits and quotes are always a valid header value.
-    let value = HeaderValue::try_from(format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""));
+    let value = HeaderValue::try_from(etag_text(version)).unwrap_or(HeaderValue::from_static("\"0\""));
     (header::ETAG, value)
 }
 

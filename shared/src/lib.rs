@@ -12,6 +12,7 @@ pub mod customer;
 pub mod customer_address;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod ids;
 pub mod keys;
 pub mod link;

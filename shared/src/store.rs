@@ -3,6 +3,7 @@
 
 use crate::customer::{Customer, NewCustomer};
 use crate::error::ApiError;
+use crate::idempotency::Record;
 use crate::ids::{BankId, CustomerId, CustomerNumber, UserId};
 use crate::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
 use crate::link::UserCustomerLink;
@@ -100,6 +101,9 @@ pub struct BankCustomersQuery {
     pub start: Option<Key>,
 }
 
+/// A create's transaction is its two items, then the `Idempotency-Key` record when there is one.
+pub(crate) const RECORD_INDEX: usize = 2;
+
 /// How many times a server-chosen customer number is redrawn after a collision.
 const NUMBER_ATTEMPTS: usize = 5;
 
@@ -122,7 +126,11 @@ impl Store {
     // ----- customers -----
 
     /// Writes the customer and its number's uniqueness record in one transaction.
-    pub async fn create_customer(&self, mut new: NewCustomer) -> Result<Customer, ApiError> {
+    pub async fn create_customer(
+        &self,
+        mut new: NewCustomer,
+        record: Record<'_, Customer>,
+    ) -> Result<Customer, ApiError> {
         let created_at = Timestamp::now();
         for _ in 0..NUMBER_ATTEMPTS {
             let customer = &new.customer;
@@ -138,11 +146,11 @@ impl Store {
                 customer: customer.clone(),
             };
             let number = self.number_put(&customer.bank_id, &customer.customer_number, &customer.id)?;
-            match self
-                .transact(vec![put_new(&self.table, to_item(&item)?)?, number])
-                .await
-            {
+            let mut items = vec![put_new(&self.table, to_item(&item)?)?, number];
+            items.extend(self.record_item(record, customer)?);
+            match self.transact(items).await {
                 Ok(()) => return Ok(new.customer),
+                Err(Tx::Failed(RECORD_INDEX)) => return Err(ApiError::KeyInUse),
                 Err(Tx::Failed(1)) if !new.number_given => {
                     new.customer.customer_number = CustomerNumber::generate();
                 }
@@ -393,7 +401,12 @@ impl Store {
     // ----- user customer links -----
 
     /// Links a user to a customer that must exist at `bank`; one link per (user, customer).
-    pub async fn create_link(&self, bank: &BankId, link: &UserCustomerLink) -> Result<(), ApiError> {
+    pub async fn create_link(
+        &self,
+        bank: &BankId,
+        link: &UserCustomerLink,
+        record: Record<'_, UserCustomerLink>,
+    ) -> Result<(), ApiError> {
         let key = keys::user_customer_link(&link.user_id, bank, &link.customer_id);
         let item = LinkItem {
             pk: key.pk,
@@ -408,12 +421,14 @@ impl Store {
             .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
             .build()
             .map_err(internal)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().condition_check(customer_exists).build(),
             put_new(&self.table, to_item(&item)?)?,
         ];
+        items.extend(self.record_item(record, link)?);
         match self.transact(items).await {
             Ok(()) => Ok(()),
+            Err(Tx::Failed(RECORD_INDEX)) => Err(ApiError::KeyInUse),
             Err(Tx::Failed(0)) => Err(ApiError::NotFound("customer")),
             Err(Tx::Failed(_)) => Err(ApiError::Conflict("the user is already linked to this customer".into())),
             Err(Tx::Error(e)) => Err(e),
@@ -592,7 +607,7 @@ fn number_taken(number: &CustomerNumber) -> ApiError {
 
 /// How a transaction failed.
 pub(crate) enum Tx {
-    /// The condition of the item at this index failed.
+    /// The condition of the item at this index failed (the last such item when several did).
     Failed(usize),
     Error(ApiError),
 }
@@ -624,7 +639,9 @@ impl Store {
             };
             match reasons {
                 Some(reasons) => {
-                    if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
+                    // The last failed condition: a create's Idempotency-Key record comes last, and
+                    // when it failed the request is a replay whatever else failed with it.
+                    if let Some(i) = reasons.iter().rposition(|r| r.code() == Some("ConditionalCheckFailed")) {
                         return Err(Tx::Failed(i));
                     }
                     let conflict = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));

@@ -3,14 +3,16 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use shared::access;
 use shared::body::{Body, PathParams, QueryParams};
 use shared::caller::Caller;
 use shared::customer_address::{AddressList, CreateAddressBody, CustomerAddress, UpdateAddressBody};
-use shared::http::{etag, if_match};
+use shared::http::{etag, etag_text, if_match};
+use shared::idempotency::{self, Answer, Idempotency};
+
 use shared::ids::{BankId, CustomerAddressId, CustomerId};
 use shared::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
@@ -38,24 +40,33 @@ fn page_scope(bank: &BankId, customer: &CustomerId) -> String {
     format!("customer_addresses/{bank}/{customer}")
 }
 
-async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
     // No bank in the path: the customer's own bank decides, before the body is read.
     let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
     let bank = customer.item.bank_id;
     let address = body.json::<CreateAddressBody>()?.validate(id)?;
-    let created = app.store.create_child(&bank, &id, address).await?;
-    let location = format!(
-        "/v1/banks/{bank}/customers/{id}/addresses/{}",
-        created.item.customer_address_id
-    );
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        [etag(created.version)],
-        Json(created.item),
-    )
-        .into_response())
+    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+    let respond = |a: &CustomerAddress| {
+        let location = format!("/v1/banks/{bank}/customers/{id}/addresses/{}", a.customer_address_id);
+        Answer::json(
+            StatusCode::CREATED,
+            &[(header::LOCATION, location), (header::ETAG, etag_text(1))],
+            a,
+        )
+    };
+    let (store, bank, id) = (&app.store, &bank, &id);
+    idempotency::once(store, idem.as_ref(), &respond, |record| async move {
+        store.create_child(bank, id, address, record).await.map(|c| c.item)
+    })
+    .await
 }
 
 async fn list(

@@ -2,7 +2,7 @@
 //! users read them.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,7 +13,9 @@ use shared::credit_limit_order::{
     CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder, CreditLimitOrderEnvelope,
     CreditLimitOrderList,
 };
-use shared::http::etag;
+use shared::http::{etag, etag_text};
+use shared::idempotency::{self, Answer, Idempotency};
+
 use shared::ids::CreditLimitOrderId;
 use shared::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
@@ -30,22 +32,35 @@ pub fn router(state: AppState) -> Router {
     shared::http::finish(routes)
 }
 
-async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> ApiResult<Response> {
     let (bank, customer) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let order = body.json::<CreateCreditLimitOrderBody>()?.validate(&bank, &customer)?;
-    let created = app.store.create_child(&bank, &customer, order).await?;
-    let id = created.item.credit_limit_order_id;
-    let location = format!("/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        [etag(created.version)],
-        Json(CreateCreditLimitOrderResponse {
+    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+    let respond = |o: &CreditLimitOrder| {
+        let id = o.credit_limit_order_id;
+        let location = format!("/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");
+        let created = CreateCreditLimitOrderResponse {
             credit_limit_order_id: id,
-        }),
-    )
-        .into_response())
+        };
+        Answer::json(
+            StatusCode::CREATED,
+            &[(header::LOCATION, location), (header::ETAG, etag_text(1))],
+            &created,
+        )
+    };
+    let (store, bank, customer) = (&app.store, &bank, &customer);
+    idempotency::once(store, idem.as_ref(), &respond, |record| async move {
+        store.create_child(bank, customer, order, record).await.map(|c| c.item)
+    })
+    .await
 }
 
 async fn list(

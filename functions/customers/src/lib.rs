@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
@@ -14,7 +14,8 @@ use shared::customer::{
     CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
-use shared::http::{etag, if_match};
+use shared::http::{etag, etag_text, if_match};
+use shared::idempotency::{self, Answer, Idempotency};
 use shared::ids::{BankId, CustomerNumber};
 use shared::page::LIST_LIMITS;
 use shared::store::Versioned;
@@ -56,28 +57,38 @@ fn customer_response(status: StatusCode, c: Versioned<Customer>, wrap: bool) -> 
     }
 }
 
-async fn create(State(app): State<AppState>, caller: Caller, body: Body) -> ApiResult<Response> {
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
-    let body = body.json::<CreateCustomerBody>()?;
+    let parsed = body.json::<CreateCustomerBody>()?;
     // Staff of the named bank only; a caller without rights learns nothing from validation.
-    if let Some(bank) = body.bank_id.as_deref().and_then(|b| BankId::parse(b).ok()) {
+    if let Some(bank) = parsed.bank_id.as_deref().and_then(|b| BankId::parse(b).ok()) {
         caller.require_staff(&bank)?;
     }
-    let new = body.validate()?;
+    let new = parsed.validate()?;
     caller.require_staff(&new.customer.bank_id)?;
-    let customer = app.store.create_customer(new).await?;
-    let location = format!("/v1/banks/{}/customers/{}", customer.bank_id, customer.id);
-    let created = CreateCustomerResponse {
-        customer_id: customer.id,
-        bank_id: customer.bank_id,
+    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+    let respond = |c: &Customer| {
+        let location = format!("/v1/banks/{}/customers/{}", c.bank_id, c.id);
+        let created = CreateCustomerResponse {
+            customer_id: c.id,
+            bank_id: c.bank_id.clone(),
+        };
+        Answer::json(
+            StatusCode::CREATED,
+            &[(header::LOCATION, location), (header::ETAG, etag_text(1))],
+            &created,
+        )
     };
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        [etag(1)],
-        Json(created),
-    )
-        .into_response())
+    idempotency::once(&app.store, idem.as_ref(), &respond, |record| {
+        app.store.create_customer(new, record)
+    })
+    .await
 }
 
 async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {

@@ -4,11 +4,13 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 use shared::access;
 use shared::body::{Body, PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
+use shared::idempotency::{self, Answer, Idempotency};
 use shared::ids::{BankId, CustomerId};
 use shared::page::LIST_LIMITS;
 use shared::social_media_handle::{
@@ -32,20 +34,28 @@ async fn add(
     State(app): State<AppState>,
     caller: Caller,
     path: PathParams,
+    headers: HeaderMap,
+    uri: Uri,
     body: Body,
-) -> ApiResult<(StatusCode, Json<AddSocialMediaHandleResponse>)> {
+) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
     // Before the body: a caller who may not write the customer learns nothing from validation.
     let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
     let handle = body.json::<AddSocialMediaHandleBody>()?.validate(&id, &customer.item)?;
-    let created = app.store.create_child(&customer.item.bank_id, &id, handle).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(AddSocialMediaHandleResponse {
+    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+    let respond = |h: &SocialMediaHandle| {
+        let added = AddSocialMediaHandleResponse {
             success: "true".into(),
-            social_media_handle_id: created.item.social_media_handle_id,
-        }),
-    ))
+            social_media_handle_id: h.social_media_handle_id,
+        };
+        Answer::json(StatusCode::CREATED, &[], &added)
+    };
+    let (store, bank) = (&app.store, &customer.item.bank_id);
+    let id = &id;
+    idempotency::once(store, idem.as_ref(), &respond, |record| async move {
+        store.create_child(bank, id, handle, record).await.map(|c| c.item)
+    })
+    .await
 }
 
 async fn list(

@@ -3,13 +3,15 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::Response;
 use axum::routing::{delete, get};
 use shared::access;
 use shared::body::{Body, PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
-use shared::http::{etag, if_match};
+use shared::http::{etag_text, if_match};
+use shared::idempotency::{self, Answer, Idempotency};
+
 use shared::ids::TaxResidenceId;
 use shared::page::LIST_LIMITS;
 use shared::tax_residence::{CreateTaxResidenceBody, TaxResidence, TaxResidenceList};
@@ -28,13 +30,25 @@ pub fn router(state: AppState) -> Router {
     shared::http::finish(routes)
 }
 
-async fn create(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+async fn create(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Body,
+) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let residence = body.json::<CreateTaxResidenceBody>()?.validate(&bank, &id)?;
+    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+    let respond = |t: &TaxResidence| Answer::json(StatusCode::CREATED, &[(header::ETAG, etag_text(1))], t);
     // 404 unless the customer exists at this bank, in the same transaction as the write.
-    let created = app.store.create_child(&bank, &id, residence).await?;
-    Ok((StatusCode::CREATED, [etag(created.version)], Json(created.item)).into_response())
+    let (store, bank, id) = (&app.store, &bank, &id);
+    idempotency::once(store, idem.as_ref(), &respond, |record| async move {
+        store.create_child(bank, id, residence, record).await.map(|c| c.item)
+    })
+    .await
 }
 
 async fn list(

@@ -1,11 +1,13 @@
 //! User customer links: a bank's staff grant a user read access to one of its customers.
 
+use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
 use shared::body::{Body, PathParams};
 use shared::caller::Caller;
+use shared::idempotency::{self, Answer, Idempotency};
 use shared::ids::BankId;
 use shared::link::{CreateLinkBody, UserCustomerLink};
 use shared::{ApiResult, AppState};
@@ -21,11 +23,18 @@ async fn create(
     State(app): State<AppState>,
     caller: Caller,
     path: PathParams,
+    headers: HeaderMap,
+    uri: Uri,
     body: Body,
-) -> ApiResult<(StatusCode, Json<UserCustomerLink>)> {
+) -> ApiResult<Response> {
     let bank = path.get("BankID", BankId::parse)?;
     caller.require_write(&bank)?;
     let link = body.json::<CreateLinkBody>()?.validate(&bank)?;
-    app.store.create_link(&bank, &link).await?;
-    Ok((StatusCode::CREATED, Json(link)))
+    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+    let respond = |l: &UserCustomerLink| Answer::json(StatusCode::CREATED, &[], l);
+    let store = &app.store;
+    idempotency::once(store, idem.as_ref(), &respond, |record| async move {
+        store.create_link(&bank, &link, record).await.map(|()| link)
+    })
+    .await
 }

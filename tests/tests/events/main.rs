@@ -337,7 +337,7 @@ async fn seed(state: &AppState) {
             .and_then(CreateCustomerBody::validate)
             .expect("a valid fixture customer");
         new.customer.id = CustomerId::parse(id).expect("fixture id");
-        state.store.create_customer(new).await.expect("seed a customer");
+        state.store.create_customer(new, None).await.expect("seed a customer");
     }
     let (user, bank, customer) = LINK;
     let link = UserCustomerLink {
@@ -349,7 +349,7 @@ async fn seed(state: &AppState) {
     };
     state
         .store
-        .create_link(&BankId::parse(bank).expect("fixture bank"), &link)
+        .create_link(&BankId::parse(bank).expect("fixture bank"), &link, None)
         .await
         .expect("seed the link");
 }

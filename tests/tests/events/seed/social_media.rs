@@ -30,7 +30,7 @@ pub async fn seed(state: &AppState) {
         };
         state
             .store
-            .create_child(&bank, &customer, handle)
+            .create_child(&bank, &customer, handle, None)
             .await
             .expect("seed a social media handle");
     }
