@@ -43,7 +43,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::field("body", "a JSON object is required"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         let message = strip_position(&inner.to_string());
@@ -71,7 +71,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             message
         };
         ApiError::Invalid(vec![FieldError::new(field, message)])
-    })
+    })?;
+    // One JSON document and nothing after it but whitespace.
+    de.end()
+        .map_err(|_| ApiError::field("body", "malformed JSON: unexpected characters after the JSON object"))?;
+    Ok(value)
 }
 
 /// serde_json appends " at line L column C"; clients need the reason, not our parser's cursor.
@@ -197,6 +201,8 @@ mod tests {
         assert_eq!(field_of(r#"{"inner": {"m": 1}}"#), "inner.m");
         assert_eq!(field_of(r#"{"name": "a", "inner": {}, "x": 1}"#), "x");
         assert_eq!(field_of("{"), "body");
+        assert_eq!(field_of(r#"{"name": "a"}x"#), "body");
+        assert_eq!(field_of(r#"{"name": "a"} {"name": "b"}"#), "body");
         assert_eq!(field_of(r#"{"bogus": 1}"#), "bogus");
         assert_eq!(field_of(r#"{"name": "a""#), "body");
         assert_eq!(field_of(""), "body");

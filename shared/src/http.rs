@@ -12,17 +12,48 @@ use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Adds the fallbacks and the access log to a group's routes.
+/// Adds the fallbacks, CORS (when configured) and the access log to a group's routes.
 pub fn finish(router: Router) -> Router {
-    router
+    let router = router
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::Invalid(vec![crate::error::FieldError::new(
-                "method",
-                "is not allowed on this route",
-            )])
-        })
-        .layer(middleware::from_fn(access_log))
+            ApiError::Invalid(vec![crate::error::FieldError::new("method", "is not allowed on this route")])
+        });
+    let origins = allowed_origins(&std::env::var("CORS_ALLOWED_ORIGINS").unwrap_or_default());
+    let router = if origins.is_empty() {
+        router
+    } else {
+        router.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let origins = origins.clone();
+            cors(origins, request, next)
+        }))
+    };
+    router.layer(middleware::from_fn(access_log))
+}
+
+/// `CORS_ALLOWED_ORIGINS`: comma-separated origins, or `*`; empty turns CORS off.
+fn allowed_origins(setting: &str) -> Vec<String> {
+    setting.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()
+}
+
+/// API Gateway answers the preflight; the functions add the allow header to the real responses.
+async fn cors(origins: Vec<String>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let mut response = next.run(request).await;
+    let allowed = origin.filter(|o| {
+        let o = o.to_str().unwrap_or_default();
+        origins.iter().any(|a| a == "*" || a == o)
+    });
+    if let Some(origin) = allowed {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag, Location, X-Request-Id"),
+        );
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
 }
 
 async fn access_log(request: Request, next: Next) -> Response {
@@ -48,14 +79,16 @@ async fn access_log(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         request_id,
         method = %method,
         route,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms,
         "request"
     );
+    crate::metrics::latency(&format!("{method} {route}"), latency_ms);
     response
 }
 
@@ -90,6 +123,12 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_origins() {
+        assert!(allowed_origins("").is_empty());
+        assert_eq!(allowed_origins(" https://a.example , https://b.example,"), ["https://a.example", "https://b.example"]);
+    }
 
     #[test]
     fn etags_round_trip() {

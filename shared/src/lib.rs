@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod keys;
 pub mod link;
+pub mod metrics;
 pub mod page;
 pub mod social_media_handle;
 pub mod store;

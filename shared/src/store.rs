@@ -696,10 +696,12 @@ pub fn sdk_error<E: ProvideErrorMetadata, R>(err: SdkError<E, R>) -> ApiError {
     match &err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             tracing::warn!(kind, "DynamoDB unavailable");
+            crate::metrics::count("DynamoDbUnavailable", &[]);
             ApiError::Unavailable
         }
         _ if RETRYABLE.contains(&code.as_str()) => {
             tracing::warn!(code, "DynamoDB throttled");
+            crate::metrics::count("DynamoDbThrottled", &[]);
             ApiError::Unavailable
         }
         _ => ApiError::Internal(format!("DynamoDB {kind}: {code}: {}", err.message().unwrap_or("-"))),

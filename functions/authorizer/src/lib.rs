@@ -218,6 +218,7 @@ impl Authorizer {
         let result = self.authorize_event(&event).await;
         if let Err(denial) = &result {
             tracing::info!(reason = denial.reason(), "authorization denied");
+            shared::metrics::count("AuthorizerDenials", &[]);
         }
         result
     }

@@ -17,6 +17,7 @@ use shared::customer::{
 use shared::http::{etag, etag_text, if_match};
 use shared::idempotency::{self, Answer, Idempotency};
 use shared::ids::{BankId, CustomerNumber};
+use shared::metrics;
 use shared::page::LIST_LIMITS;
 use shared::store::Versioned;
 use shared::{ApiError, ApiResult, AppState};
@@ -85,8 +86,11 @@ async fn create(
             &created,
         )
     };
-    idempotency::once(&app.store, idem.as_ref(), &respond, |record| {
-        app.store.create_customer(new, record)
+    let store = &app.store;
+    idempotency::once(store, idem.as_ref(), &respond, |record| async move {
+        let customer = store.create_customer(new, record).await?;
+        metrics::count("CustomersCreated", &[]);
+        Ok(customer)
     })
     .await
 }

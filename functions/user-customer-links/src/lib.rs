@@ -10,6 +10,7 @@ use shared::caller::Caller;
 use shared::idempotency::{self, Answer, Idempotency};
 use shared::ids::BankId;
 use shared::link::{CreateLinkBody, UserCustomerLink};
+use shared::metrics;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -34,7 +35,9 @@ async fn create(
     let respond = |l: &UserCustomerLink| Answer::json(StatusCode::CREATED, &[], l);
     let store = &app.store;
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        store.create_link(&bank, &link, record).await.map(|()| link)
+        store.create_link(&bank, &link, record).await?;
+        metrics::count("LinksCreated", &[]);
+        Ok(link)
     })
     .await
 }
