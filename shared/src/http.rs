@@ -17,7 +17,10 @@ pub fn finish(router: Router) -> Router {
     let router = router
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::Invalid(vec![crate::error::FieldError::new("method", "is not allowed on this route")])
+            ApiError::Invalid(vec![crate::error::FieldError::new(
+                "method",
+                "is not allowed on this route",
+            )])
         });
     let origins = allowed_origins(&std::env::var("CORS_ALLOWED_ORIGINS").unwrap_or_default());
     let router = if origins.is_empty() {
@@ -33,7 +36,12 @@ pub fn finish(router: Router) -> Router {
 
 /// `CORS_ALLOWED_ORIGINS`: comma-separated origins, or `*`; empty turns CORS off.
 fn allowed_origins(setting: &str) -> Vec<String> {
-    setting.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()
+    setting
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// API Gateway answers the preflight; the functions add the allow header to the real responses.
@@ -127,7 +135,10 @@ mod tests {
     #[test]
     fn cors_origins() {
         assert!(allowed_origins("").is_empty());
-        assert_eq!(allowed_origins(" https://a.example , https://b.example,"), ["https://a.example", "https://b.example"]);
+        assert_eq!(
+            allowed_origins(" https://a.example , https://b.example,"),
+            ["https://a.example", "https://b.example"]
+        );
     }
 
     #[test]
