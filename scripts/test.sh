@@ -34,6 +34,8 @@ status=0
 # `make run` itself, end to end (after cargo test, which has built local-api).
 smoke_passed=0 smoke_failed=0
 if scripts/smoke-run.sh; then smoke_passed=1; else smoke_failed=1 status=1; fi
+if scripts/schemathesis.sh; then smoke_passed=$((smoke_passed + 1)); else smoke_failed=$((smoke_failed + 1)) status=1; fi
+if scripts/docs-check.sh; then smoke_passed=$((smoke_passed + 1)); else smoke_failed=$((smoke_failed + 1)) status=1; fi
 awk -v sp="$smoke_passed" -v sf="$smoke_failed" '/^test result:/ { p += $4; f += $6 }
   END { printf "tests: %d passed, %d failed\n", p + sp, f + sf }' "$log"
 rm -f "$log"

@@ -83,9 +83,11 @@ impl Gateway {
         })
     }
 
-    /// The whole local API as one axum app.
+    /// The whole local API as one axum app, with the docs page (`/docs`, `/openapi.yaml`) beside it.
     pub fn into_router(self) -> Router {
-        Router::new().fallback(handle).with_state(Arc::new(self))
+        crate::docs::router(&self.template, crate::docs::DocsFiles::from_env())
+            .fallback(handle)
+            .with_state(Arc::new(self))
     }
 
     fn gateway_response(&self, kind: &str, status: StatusCode, detail: &str) -> Response {

@@ -2,8 +2,10 @@
 //! `template.yaml` (routes, TOKEN authorizer, gateway responses), creates the table from the
 //! template's definition in DynamoDB Local, and runs the real authorizer and routers in-process.
 
+pub mod docs;
 pub mod gateway;
 pub mod keys;
+pub mod seed;
 pub mod table;
 pub mod template;
 

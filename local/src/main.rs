@@ -1,4 +1,5 @@
-//! `local-api serve` runs the API on 127.0.0.1:$PORT; `local-api token ...` prints a dev token.
+//! `local-api serve` runs the API on 127.0.0.1:$PORT; `local-api token ...` prints a dev token;
+//! `local-api seed` loads the demo bank into the table.
 
 use local_api::keys::{self, TokenRequest};
 use std::path::PathBuf;
@@ -6,6 +7,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   local-api serve
+  local-api seed     load the demo bank (demo-bank: customers, their records, links) into TABLE_NAME;
+                     idempotent (fixed ids: a second run creates nothing)
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
 
 environment: PORT (3000), TABLE_NAME (customer-api), LOCAL_DIR (.local), PAGE_TOKEN_SECRET
@@ -24,6 +27,7 @@ async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(local_dir).await,
         Some("token") => token(&local_dir, &args[1..]),
+        Some("seed") if args.len() == 1 => seed().await,
         _ => Err(USAGE.into()),
     };
     match result {
@@ -73,6 +77,27 @@ fn page_secret(local_dir: &std::path::Path) -> std::io::Result<String> {
     std::fs::create_dir_all(local_dir)?;
     std::fs::write(&path, &secret)?;
     Ok(secret)
+}
+
+/// Creates the table from the template if it is missing, then loads the demo bank into it.
+async fn seed() -> Result<(), Box<dyn std::error::Error>> {
+    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
+    let client = shared::config::dynamodb_client().await?;
+    let template = local_api::template::Template::load(&local_api::template_path())?;
+    if local_api::table::ensure_table(&client, &table, &template.table).await? {
+        println!("seed: created table {table}");
+    }
+    let report = local_api::seed::run(&shared::store::Store::new(client, table)).await?;
+    println!("{report}");
+    let users: Vec<String> = local_api::seed::USERS
+        .iter()
+        .map(|(user, n)| format!("{user} ({n})"))
+        .collect();
+    println!(
+        "users linked to demo customers: {}; a token: cargo run -q -p local-api -- token --sub alice",
+        users.join(", ")
+    );
+    Ok(())
 }
 
 async fn serve(local_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {

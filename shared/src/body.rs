@@ -86,6 +86,29 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// `#[serde(default, deserialize_with = "optional_object")]` for a nested object: serde would
+/// also fill a struct from a JSON array, positionally, which no client means.
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    deserializer.deserialize_any(V(std::marker::PhantomData))
+}
+
 /// Path parameters by name, already percent-decoded by the router.
 pub struct PathParams(HashMap<String, String>);
 

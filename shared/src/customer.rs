@@ -1,5 +1,6 @@
 //! The customer: the seed's `Customer` object, the create request and the eight updates.
 
+use crate::body::optional_object;
 use crate::error::ApiError;
 use crate::ids::{BankId, BranchId, CustomerId, CustomerNumber};
 use crate::store::Patch;
@@ -89,11 +90,14 @@ pub struct CreateCustomerBody {
     pub legal_name: Option<String>,
     pub mobile_phone_number: Option<String>,
     pub email: Option<String>,
+    #[serde(default, deserialize_with = "optional_object")]
     pub face_image: Option<FaceImageBody>,
     pub date_of_birth: Option<TimestampInput>,
     pub relationship_status: Option<String>,
     pub dob_of_dependents: Option<Vec<TimestampInput>>,
+    #[serde(default, deserialize_with = "optional_object")]
     pub credit_rating: Option<CreditRatingBody>,
+    #[serde(default, deserialize_with = "optional_object")]
     pub credit_limit: Option<AmountBody>,
     pub highest_education_attained: Option<String>,
     pub employment_status: Option<String>,
@@ -250,25 +254,26 @@ pub trait CustomerUpdate {
 }
 
 macro_rules! update_body {
-    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+    ($name:ident { $($(#[$attr:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         #[derive(Debug, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             pub bank_id: Option<String>,
             pub customer_id: Option<String>,
-            $(pub $field: $ty,)*
+            $($(#[$attr])* pub $field: $ty,)*
         }
     };
 }
 
 update_body!(UpdateBranch { branch_id: Option<String> });
-update_body!(UpdateCreditLimit { credit_limit: Option<AmountBody> });
-update_body!(UpdateCreditRating { credit_rating: Option<CreditRatingBody> });
+update_body!(UpdateCreditLimit { #[serde(default, deserialize_with = "optional_object")] credit_limit: Option<AmountBody> });
+update_body!(UpdateCreditRating { #[serde(default, deserialize_with = "optional_object")] credit_rating: Option<CreditRatingBody> });
 update_body!(UpdateEmail { email: Option<String> });
 update_body!(UpdateIdentity { legal_name: Option<String>, date_of_birth: Option<TimestampInput>, title: Option<String> });
 update_body!(UpdateMobileNumber { mobile_phone_number: Option<String> });
 update_body!(UpdateNumber { customer_number: Option<String> });
 update_body!(UpdateData {
+    #[serde(default, deserialize_with = "optional_object")]
     face_image: Option<FaceImageBody>,
     relationship_status: Option<String>,
     dependants: Option<i32>,
@@ -501,6 +506,24 @@ mod tests {
                 "legal_name",
                 "mobile_phone_number"
             ]
+        );
+    }
+
+    #[test]
+    fn nested_objects_must_be_objects() {
+        let body = br#"{"bank_id":"b1","legal_name":"x","credit_limit":["EUR","1"]}"#;
+        assert_eq!(
+            fields(parse_json::<CreateCustomerBody>(body).unwrap_err()),
+            ["credit_limit"]
+        );
+        let body = br#"{"face_image":[null,null]}"#;
+        assert_eq!(fields(parse_json::<UpdateData>(body).unwrap_err()), ["face_image"]);
+        let body = br#"{"credit_rating":null}"#;
+        assert!(parse_json::<UpdateCreditRating>(body).unwrap().credit_rating.is_none());
+        let body = br#"{"credit_rating":{"rating":"A","bogus":1}}"#;
+        assert_eq!(
+            fields(parse_json::<UpdateCreditRating>(body).unwrap_err()),
+            ["credit_rating.bogus"]
         );
     }
 

@@ -47,7 +47,9 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, String> {
         const RULE: &str = "must be an RFC 3339 date-time like 1990-05-17T00:00:00Z or a date like 1990-05-17";
         if let Ok(dt) = OffsetDateTime::parse(s, &Rfc3339) {
-            return Ok(Self::from_datetime(dt));
+            // An offset can move 0000-01-01 or 9999-12-31 out of the range that round-trips.
+            let t = Self::from_datetime(dt);
+            return Self::checked(t.seconds, i64::from(t.nanos));
         }
         let format = time::macros::format_description!("[year]-[month]-[day]");
         match Date::parse(s, &format) {
@@ -200,6 +202,8 @@ mod tests {
             r#"{"seconds": 253402300800}"#,
             r#""yesterday""#,
             r#""1990-13-01""#,
+            r#""9999-12-31T23:59:59-23:59""#,
+            r#""0000-01-01T00:00:00+23:59""#,
             "true",
             "[]",
         ] {

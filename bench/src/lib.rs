@@ -1,0 +1,9 @@
+//! `make bench`: measures the functions as Lambda runs them (package size, cold start, warm
+//! latency, memory), what each route costs in DynamoDB, and the local API's throughput, each
+//! against a baseline measured in the same run. `runtime-harness` runs it all; `hello` and
+//! `ddb-baseline` are the baselines. See `scripts/bench.sh`.
+
+pub mod fixture;
+pub mod proxy;
+pub mod runtime;
+pub mod stats;

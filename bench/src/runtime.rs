@@ -1,0 +1,453 @@
+//! A Lambda Runtime API on loopback, enough to run a function binary as Lambda runs it: the
+//! function polls `GET /2018-06-01/runtime/invocation/next`, gets an event with the
+//! `Lambda-Runtime-*` headers, and posts its answer to `.../invocation/{id}/response` (or
+//! `.../error`); a failed init posts to `/2018-06-01/runtime/init/error`.
+//!
+//! One function process at a time per [`RuntimeApi`]. Every process gets a new generation, and each
+//! connection belongs to the generation current when it was accepted, so a poll left over from a
+//! killed process can never take an event meant for the next one.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::{IncomingStream, Listener};
+use std::collections::HashMap;
+use std::path::{Path as FsPath, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// How long a function may take to init or to answer one invocation (the template's `Timeout`).
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A poll for the next invocation, waiting for an event.
+struct Waiter {
+    generation: u64,
+    arrived: Instant,
+    tx: oneshot::Sender<Invocation>,
+}
+
+struct Invocation {
+    id: String,
+    body: Bytes,
+    deadline_ms: u64,
+    arn: String,
+}
+
+/// What the function posted for an invocation.
+struct Outcome {
+    at: Instant,
+    error: bool,
+    body: Bytes,
+}
+
+struct Shared {
+    generation: AtomicU64,
+    generation_tx: watch::Sender<u64>,
+    waiters: mpsc::UnboundedSender<Waiter>,
+    pending: Mutex<HashMap<String, oneshot::Sender<Outcome>>>,
+    init_error: Mutex<Option<String>>,
+}
+
+/// The generation of a connection, decided when it is accepted.
+#[derive(Debug, Clone, Copy)]
+struct Conn {
+    generation: u64,
+}
+
+struct GenerationListener {
+    inner: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl Listener for GenerationListener {
+    type Io = TcpStream;
+    type Addr = Conn;
+
+    async fn accept(&mut self) -> (TcpStream, Conn) {
+        loop {
+            if let Ok((stream, _)) = self.inner.accept().await {
+                let _ = stream.set_nodelay(true);
+                let generation = self.shared.generation.load(Ordering::SeqCst);
+                return (stream, Conn { generation });
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Conn> {
+        Ok(Conn { generation: 0 })
+    }
+}
+
+impl Connected<IncomingStream<'_, GenerationListener>> for Conn {
+    fn connect_info(stream: IncomingStream<'_, GenerationListener>) -> Self {
+        *stream.remote_addr()
+    }
+}
+
+/// How a function process is started: its bootstrap, environment and log file.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// Shown in reports.
+    pub label: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME`.
+    pub function_name: String,
+    pub bootstrap: PathBuf,
+    /// The function's own variables (Lambda's are added by [`RuntimeApi::spawn`]).
+    pub env: Vec<(String, String)>,
+    /// stdout and stderr (CloudWatch Logs on Lambda) are appended here.
+    pub log: PathBuf,
+}
+
+/// A running function process; killed when dropped.
+pub struct Process {
+    child: Child,
+    pub spawned: Instant,
+}
+
+impl Process {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn exited(&mut self) -> Option<String> {
+        match self.child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            Ok(None) => None,
+            Err(e) => Some(e.to_string()),
+        }
+    }
+
+    /// `VmRSS` and `VmHWM` (peak) from `/proc/<pid>/status`, in KiB.
+    pub fn memory_kib(&self) -> Result<(u64, u64), String> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).map_err(|e| e.to_string())?;
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or_else(|| format!("no {name} in /proc/{}/status", self.pid()))
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One invocation's answer, as the harness saw it.
+pub struct Invoked {
+    /// From handing the event to the function's `/next` poll to its posted answer.
+    pub duration: Duration,
+    /// When the function's `/next` poll arrived.
+    pub polled: Instant,
+    pub error: bool,
+    pub body: Bytes,
+}
+
+pub struct RuntimeApi {
+    pub port: u16,
+    shared: Arc<Shared>,
+    waiters: mpsc::UnboundedReceiver<Waiter>,
+    next_id: u64,
+    function_arn: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl RuntimeApi {
+    /// Serves the Runtime API on `127.0.0.1:port`.
+    pub async fn start(port: u16) -> Result<Self, String> {
+        let inner = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("runtime API: cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let (generation_tx, _) = watch::channel(0);
+        let (waiters_tx, waiters) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            generation: AtomicU64::new(0),
+            generation_tx,
+            waiters: waiters_tx,
+            pending: Mutex::new(HashMap::new()),
+            init_error: Mutex::new(None),
+        });
+        let router = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .layer(DefaultBodyLimit::max(6 * 1024 * 1024))
+            .with_state(shared.clone());
+        let listener = GenerationListener {
+            inner,
+            shared: shared.clone(),
+        };
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<Conn>()).await;
+        });
+        Ok(Self {
+            port,
+            shared,
+            waiters,
+            next_id: 0,
+            function_arn: String::new(),
+            server,
+        })
+    }
+
+    /// Starts `launch` against this Runtime API, as the only function of a new generation.
+    pub fn spawn(&mut self, launch: &Launch) -> Result<Process, String> {
+        let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.generation_tx.send_replace(generation);
+        self.shared.pending.lock().expect("pending").clear();
+        *self.shared.init_error.lock().expect("init error") = None;
+        while self.waiters.try_recv().is_ok() {}
+        self.function_arn = format!(
+            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            launch.function_name
+        );
+
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&launch.log)
+            .map_err(|e| format!("{}: {e}", launch.log.display()))?;
+        let task_root = launch.bootstrap.parent().unwrap_or(FsPath::new("."));
+        let mut command = Command::new(&launch.bootstrap);
+        command
+            .env_clear()
+            .current_dir(task_root)
+            .envs(lambda_env(launch, self.port, task_root))
+            .envs(launch.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log);
+        let spawned = Instant::now();
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", launch.bootstrap.display()))?;
+        Ok(Process { child, spawned })
+    }
+
+    /// Waits for the process's next poll.
+    async fn poll(&mut self, process: &mut Process) -> Result<Waiter, String> {
+        let generation = self.shared.generation.load(Ordering::SeqCst);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let tick = tokio::time::sleep(Duration::from_millis(2));
+            tokio::select! {
+                waiter = self.waiters.recv() => {
+                    let waiter = waiter.ok_or("runtime API stopped")?;
+                    if waiter.generation == generation {
+                        return Ok(waiter);
+                    }
+                }
+                () = tick => {
+                    if let Some(status) = process.exited() {
+                        let init = self.shared.init_error.lock().expect("init error").take();
+                        return Err(match init {
+                            Some(e) => format!("init failed ({status}): {e}"),
+                            None => format!("the function exited ({status})"),
+                        });
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(format!("no poll for the next invocation within {TIMEOUT:?}"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the first poll of a freshly spawned process: the init duration.
+    pub async fn init(&mut self, process: &mut Process) -> Result<(Duration, PendingPoll), String> {
+        let waiter = self.poll(process).await?;
+        Ok((waiter.arrived.duration_since(process.spawned), PendingPoll(waiter)))
+    }
+
+    /// One invocation: waits for the process's poll (unless given), hands it `event`, waits for
+    /// the answer.
+    pub async fn invoke(
+        &mut self,
+        process: &mut Process,
+        polled: Option<PendingPoll>,
+        event: Bytes,
+    ) -> Result<Invoked, String> {
+        let waiter = match polled {
+            Some(PendingPoll(w)) => w,
+            None => self.poll(process).await?,
+        };
+        self.next_id += 1;
+        let id = format!(
+            "{:08x}-0000-4000-8000-{:012x}",
+            self.shared.generation.load(Ordering::SeqCst),
+            self.next_id
+        );
+        let (tx, mut rx) = oneshot::channel();
+        self.shared.pending.lock().expect("pending").insert(id.clone(), tx);
+        let deadline_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default()
+            + TIMEOUT.as_millis() as u64;
+        let polled = waiter.arrived;
+        let handed = Instant::now();
+        let invocation = Invocation {
+            id: id.clone(),
+            body: event,
+            deadline_ms,
+            arn: self.function_arn.clone(),
+        };
+        if waiter.tx.send(invocation).is_err() {
+            self.shared.pending.lock().expect("pending").remove(&id);
+            return Err("the function's poll went away".into());
+        }
+        let deadline = handed + TIMEOUT;
+        loop {
+            let tick = tokio::time::sleep(Duration::from_millis(2));
+            tokio::select! {
+                outcome = &mut rx => {
+                    let outcome = outcome.map_err(|_| "runtime API dropped the invocation")?;
+                    return Ok(Invoked {
+                        duration: outcome.at.duration_since(handed),
+                        polled,
+                        error: outcome.error,
+                        body: outcome.body,
+                    });
+                }
+                () = tick => {
+                    if let Some(status) = process.exited() {
+                        return Err(format!("the function exited during an invocation ({status})"));
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(format!("no answer within {TIMEOUT:?}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A poll already received (the first one, which ends init).
+pub struct PendingPoll(Waiter);
+
+/// What Lambda's `provided.al2023` runtime sets for every function.
+fn lambda_env(launch: &Launch, port: u16, task_root: &FsPath) -> Vec<(String, String)> {
+    let name = &launch.function_name;
+    [
+        ("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}")),
+        ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2025/01/01/[$LATEST]0123456789abcdef".into(),
+        ),
+        ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".into()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "local".into()),
+        ("AWS_SECRET_ACCESS_KEY", "local".into()),
+        ("AWS_SESSION_TOKEN", "local".into()),
+        ("_HANDLER", "bootstrap".into()),
+        ("LAMBDA_TASK_ROOT", task_root.display().to_string()),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime".into()),
+        ("LANG", "en_US.UTF-8".into()),
+        ("TZ", ":UTC".into()),
+        ("PATH", "/usr/local/bin:/usr/bin:/bin".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+async fn next(State(shared): State<Arc<Shared>>, ConnectInfo(conn): ConnectInfo<Conn>) -> Response {
+    let arrived = Instant::now();
+    let mut generation = shared.generation_tx.subscribe();
+    if *generation.borrow_and_update() != conn.generation {
+        return gone();
+    }
+    let (tx, rx) = oneshot::channel();
+    let waiter = Waiter {
+        generation: conn.generation,
+        arrived,
+        tx,
+    };
+    if shared.waiters.send(waiter).is_err() {
+        return gone();
+    }
+    tokio::select! {
+        invocation = rx => match invocation {
+            Ok(invocation) => event_response(invocation),
+            Err(_) => gone(),
+        },
+        _ = generation.changed() => gone(),
+    }
+}
+
+fn event_response(invocation: Invocation) -> Response {
+    let mut response = (StatusCode::OK, invocation.body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("lambda-runtime-aws-request-id", invocation.id);
+    set("lambda-runtime-deadline-ms", invocation.deadline_ms.to_string());
+    set("lambda-runtime-invoked-function-arn", invocation.arn);
+    set(
+        "lambda-runtime-trace-id",
+        "Root=1-6923d1f5-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=0".into(),
+    );
+    response
+}
+
+/// The answer to a poll of an earlier generation (its process is gone).
+fn gone() -> Response {
+    (StatusCode::GONE, "stale poll").into_response()
+}
+
+async fn response(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    deliver(&shared, &id, false, body)
+}
+
+async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    deliver(&shared, &id, true, body)
+}
+
+fn deliver(shared: &Shared, id: &str, error: bool, body: Bytes) -> StatusCode {
+    let at = Instant::now();
+    match shared.pending.lock().expect("pending").remove(id) {
+        Some(tx) => {
+            let _ = tx.send(Outcome { at, error, body });
+            StatusCode::ACCEPTED
+        }
+        None => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
+    *shared.init_error.lock().expect("init error") = Some(String::from_utf8_lossy(&body).into_owned());
+    StatusCode::ACCEPTED
+}
