@@ -51,7 +51,7 @@ fmt: ## Format all Rust code
 clippy: ## Clippy with warnings as errors
 	$(CARGO) clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 
-venv: ## Install pinned aws-sam-cli, cfn-lint, schemathesis, cargo-lambda, zig and actionlint into .venv
+venv: ## Install pinned aws-sam-cli, cfn-lint, schemathesis, cargo-lambda, cargo-zigbuild, zig, actionlint into .venv
 	scripts/venv.sh
 
 contract: venv ## schemathesis: docs/openapi.yaml against its own local-api (ports 8790/3790)

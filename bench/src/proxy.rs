@@ -4,6 +4,12 @@
 //! `ReturnConsumedCapacity`, so the proxy adds `"ReturnConsumedCapacity":"TOTAL"` to every request
 //! that takes it and reads `ConsumedCapacity` from the answer, which it passes on unchanged.
 //! DynamoDB Local does not check request signatures, so changing the body is harmless.
+//!
+//! Every call is held for a fixed delay before it is forwarded, as a slower (real) DynamoDB would
+//! hold it. Without it, calls that the code makes together could look sequential: DynamoDB Local
+//! answers the first one faster than the SDK opens a second connection for the other, which then
+//! goes out on the first connection once it is free. With it, calls issued together overlap
+//! however fast DynamoDB Local is, and only calls that wait for another's answer follow it.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -13,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Operations that consume read capacity.
 pub const READS: [&str; 5] = ["GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"];
@@ -51,6 +57,7 @@ impl Call {
 
 struct Shared {
     upstream: String,
+    delay: Duration,
     client: reqwest::Client,
     calls: Mutex<Vec<Call>>,
 }
@@ -68,8 +75,9 @@ impl Drop for Proxy {
 }
 
 impl Proxy {
-    /// Listens on `127.0.0.1:port` and forwards to `upstream` (`http://127.0.0.1:8000`).
-    pub async fn start(port: u16, upstream: &str) -> Result<Self, String> {
+    /// Listens on `127.0.0.1:port` and forwards to `upstream` (`http://127.0.0.1:8000`), each call
+    /// after `delay`.
+    pub async fn start(port: u16, upstream: &str, delay: Duration) -> Result<Self, String> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| format!("proxy: cannot listen on 127.0.0.1:{port}: {e}"))?
@@ -83,6 +91,7 @@ impl Proxy {
             .map_err(|e| e.to_string())?;
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
+            delay,
             client,
             calls: Mutex::new(Vec::new()),
         });
@@ -124,6 +133,7 @@ async fn forward(State(shared): State<Arc<Shared>>, method: Method, headers: Hea
         }
         _ => (body, false),
     };
+    tokio::time::sleep(shared.delay).await;
     let mut upstream = shared.client.request(method, &shared.upstream).body(body);
     for (name, value) in &headers {
         if name != header::HOST && name != header::CONTENT_LENGTH {
@@ -231,7 +241,6 @@ pub fn describe(calls: &[Call]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn call(start_ms: u64, end_ms: u64, t0: Instant) -> Call {
         Call {

@@ -37,6 +37,8 @@ const MAX_PEAK_RSS_MIB: f64 = 24.0;
 /// "Flat": RSS after 10,000 invocations at most this much above RSS after 1,000.
 const MAX_RSS_GROWTH_KIB: u64 = 1024;
 const MIN_THROUGHPUT_RATIO: f64 = 0.8;
+/// How long the DynamoDB proxy holds each call (see `bench::proxy`).
+const PROXY_DELAY: Duration = Duration::from_millis(20);
 /// Invocations per interleaving block in the warm phase.
 const BLOCK: usize = 100;
 
@@ -213,9 +215,13 @@ impl RouteCost {
         proxy::sequential_round_trips(&self.calls)
     }
 
-    /// A read or write of one item: a GET of a resource ending in an id, or any PUT or DELETE.
+    /// A read or write of one item: a GET of a resource ending in an id, or a PUT or DELETE that
+    /// writes without a transaction (a transaction writes several items, e.g. a customer and its
+    /// number's uniqueness item).
     fn single_item(&self) -> bool {
-        matches!(self.method.as_str(), "PUT" | "DELETE") || (self.method == "GET" && self.resource.ends_with('}'))
+        let transaction = self.calls.iter().any(|c| c.operation == "TransactWriteItems");
+        (matches!(self.method.as_str(), "PUT" | "DELETE") && !transaction)
+            || (self.method == "GET" && self.resource.ends_with('}'))
     }
 
     fn ok(&self) -> bool {
@@ -393,7 +399,7 @@ async fn run() -> Result<bool, String> {
 
     // ----- 4. DynamoDB cost of every route, through the counting proxy
     progress("DynamoDB cost per route (through the counting proxy)");
-    let proxy = Proxy::start(config.proxy_port, &config.ddb_endpoint()).await?;
+    let proxy = Proxy::start(config.proxy_port, &config.ddb_endpoint(), PROXY_DELAY).await?;
     let template_routes = local_api::template::Template::load(&template)
         .map_err(|e| e.to_string())?
         .routes;
@@ -433,41 +439,8 @@ async fn run() -> Result<bool, String> {
         }
         // Reads first, so that every event sees the fixture as seeded.
         plan.sort_by_key(|(e, _)| (e.method != "GET", e.method == "DELETE"));
-        let mut launch = subject.launch.clone();
-        set_env(&mut launch.env, "DYNAMODB_ENDPOINT", &proxy.endpoint());
-        let mut process = api.spawn(&launch)?;
-        let (_, poll) = api.init(&mut process).await?;
-        let mut poll = Some(poll);
-        for (event, canonical) in plan {
-            n += 1;
-            proxy.take();
-            let answer = api
-                .invoke(&mut process, poll.take(), Bytes::from(event.render(n)))
-                .await;
-            let calls = proxy.take();
-            let status = match &answer {
-                Ok(invoked) => fixture::status_of(&invoked.body),
-                Err(e) => {
-                    cost_errors.push(format!("{}: {e}", event.name));
-                    None
-                }
-            };
-            if status != Some(event.expected) {
-                cost_errors.push(format!(
-                    "events/{}/{}: expected {}, got {status:?}",
-                    event.group, event.name, event.expected
-                ));
-            }
-            costs.push(RouteCost {
-                group: event.group.clone(),
-                method: event.method.clone(),
-                resource: event.resource.clone(),
-                event: event.name.clone(),
-                canonical,
-                expected: event.expected,
-                status,
-                calls,
-            });
+        if let Err(e) = route_costs(&mut api, &proxy, subject, plan, &mut n, &mut costs, &mut cost_errors).await {
+            cost_errors.push(format!("{}: {e}", subject.label));
         }
     }
     drop(proxy);
@@ -507,6 +480,59 @@ async fn run() -> Result<bool, String> {
         && api_load.is_ok()
         && ddb_load.is_ok();
     Ok(ok)
+}
+
+/// Runs each planned event once through `subject` pointed at the proxy, recording its calls.
+async fn route_costs(
+    api: &mut RuntimeApi,
+    proxy: &Proxy,
+    subject: &Subject,
+    plan: Vec<(Event, bool)>,
+    n: &mut u64,
+    costs: &mut Vec<RouteCost>,
+    errors: &mut Vec<String>,
+) -> Result<(), String> {
+    let mut launch = subject.launch.clone();
+    set_env(&mut launch.env, "DYNAMODB_ENDPOINT", &proxy.endpoint());
+    let mut process = api.spawn(&launch)?;
+    let (_, poll) = api.init(&mut process).await?;
+    let mut poll = Some(poll);
+    for (event, canonical) in plan {
+        *n += 1;
+        proxy.take();
+        let answer = api
+            .invoke(&mut process, poll.take(), Bytes::from(event.render(*n)))
+            .await;
+        let calls = proxy.take();
+        let status = match &answer {
+            Ok(invoked) => fixture::status_of(&invoked.body),
+            Err(e) => {
+                errors.push(format!("events/{}/{}: {e}", event.group, event.name));
+                None
+            }
+        };
+        if answer.is_ok() && status != Some(event.expected) {
+            errors.push(format!(
+                "events/{}/{}: expected {}, got {status:?}",
+                event.group, event.name, event.expected
+            ));
+        }
+        costs.push(RouteCost {
+            group: event.group.clone(),
+            method: event.method.clone(),
+            resource: event.resource.clone(),
+            event: event.name.clone(),
+            canonical,
+            expected: event.expected,
+            status,
+            calls,
+        });
+        if answer.is_err() {
+            // The process may be gone: the remaining events of this function need a new one.
+            return Err("stopped after a failed invocation".into());
+        }
+    }
+    Ok(())
 }
 
 fn set_env(env: &mut Vec<(String, String)>, name: &str, value: &str) {
@@ -1112,6 +1138,18 @@ impl Report<'_> {
         self.subjects.iter().find(|s| s.kind == Kind::Hello)
     }
 
+    /// The warm p50 a subject's first invocation is compared with: its own, or for a cold-start
+    /// variant that of the subject it varies.
+    fn reference_warm_p50(&self, subject: &Subject) -> Option<f64> {
+        let group = |s: &Subject| s.function.as_ref().map(|f| f.group.clone());
+        self.subjects
+            .iter()
+            .find(|s| !s.cold_only && s.kind == subject.kind && group(s) == group(subject))
+            .map(|s| median(&s.m.warm))
+            .filter(|w| w.n > 0)
+            .map(|w| w.p50)
+    }
+
     fn raw_samples(&self) -> Vec<f64> {
         self.subjects.iter().flat_map(|s| s.m.raw.iter().copied()).collect()
     }
@@ -1121,11 +1159,12 @@ impl Report<'_> {
         let hello_zip = hello.and_then(|h| h.m.zip_bytes).unwrap_or_default() as f64;
         let hello_init = hello.map(|h| median(&h.m.inits).p50).unwrap_or_default();
         let hello_peak = hello.and_then(|h| h.m.peak_kib).unwrap_or_default() as f64;
-        let mut t = String::from(
+        let mut t = format!(
             "| binary | zipped package (× hello) | init: median [min–max] (× hello) | first invocation: median (÷ warm p50) \
-             | warm p50 / p99 (× raw GetItem p50 / p99) | peak RSS (× hello) | RSS after 1k → 10k invocations \
+             | warm p50 / p99 (× raw GetItem p50 / p99) | peak RSS (× hello) | RSS after {} → {} invocations \
              | DynamoDB per request: max sequential round trips · RCU · WCU | throughput (× GetItem) · errors |\n\
              |---|---|---|---|---|---|---|---|---|\n",
+            self.config.warm, self.config.soak
         );
         for s in self.subjects {
             let m = &s.m;
@@ -1147,12 +1186,10 @@ impl Report<'_> {
             };
             let warm = median(&m.warm);
             let first = median(&m.firsts);
-            let first_cell = if first.n == 0 {
-                "failed".into()
-            } else if warm.n > 0 {
-                format!("{} ({})", ms(first.p50 * 1e3), ratio(first.p50 * 1e3, warm.p50))
-            } else {
-                ms(first.p50 * 1e3)
+            let first_cell = match (first.n, self.reference_warm_p50(s)) {
+                (0, _) => "failed".into(),
+                (_, Some(warm_p50)) => format!("{} ({})", ms(first.p50 * 1e3), ratio(first.p50 * 1e3, warm_p50)),
+                _ => ms(first.p50 * 1e3),
             };
             let warm_cell = if warm.n == 0 {
                 "–".into()
@@ -1382,9 +1419,15 @@ impl Report<'_> {
 
         // First invocation vs warm.
         let firsts: Vec<(&str, f64)> = self
-            .functions()
-            .filter(|s| !s.m.firsts.is_empty() && !s.m.warm.is_empty())
-            .map(|s| (s.label.as_str(), median(&s.m.firsts).p50 * 1e3 / median(&s.m.warm).p50))
+            .subjects
+            .iter()
+            .filter(|s| s.kind == Kind::Function && !s.m.firsts.is_empty())
+            .filter_map(|s| {
+                Some((
+                    s.label.as_str(),
+                    median(&s.m.firsts).p50 * 1e3 / self.reference_warm_p50(s)?,
+                ))
+            })
             .collect();
         if !firsts.is_empty() {
             let over: Vec<String> = firsts
@@ -1397,15 +1440,30 @@ impl Report<'_> {
                 .subjects
                 .iter()
                 .filter(|s| s.kind == Kind::GetItemLambda && !s.m.firsts.is_empty())
-                .map(|s| format!("{}: {}", s.label, ms(median(&s.m.firsts).p50 * 1e3)))
+                .map(|s| {
+                    let first = median(&s.m.firsts).p50 * 1e3;
+                    let warm = self.reference_warm_p50(s).unwrap_or_default();
+                    format!(
+                        "{}: init {}, first invocation {} = {} warm",
+                        s.label,
+                        ms(median(&s.m.inits).p50 * 1e3),
+                        ms(first),
+                        ratio(first, warm)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ");
             rows.push((
                 format!("first invocation ≤ {MAX_FIRST_RATIO}× a warm one (medians); connection opened during init, both ways"),
                 format!(
-                    "worst {worst:.1}×; over: {}. The functions have no setting to open the DynamoDB connection during init \
-                     (BENCH_INIT_ENV adds a row per function once they do); the GetItem baseline both ways: {getitem}",
-                    if over.is_empty() { "none".into() } else { over.join(", ") }
+                    "worst {worst:.1}×; over: {}. {} The GetItem baseline both ways: {getitem}",
+                    if over.is_empty() { "none".into() } else { over.join(", ") },
+                    if self.config.init_env.is_empty() {
+                        "The functions were run as deployed (no setting opens the DynamoDB connection during init; \
+                         BENCH_INIT_ENV adds a cold-start row per function with such a setting)."
+                    } else {
+                        "The rows named after a BENCH_INIT_ENV setting are the functions with it."
+                    }
                 ),
                 verdict(over.is_empty()),
             ));
@@ -1468,13 +1526,28 @@ impl Report<'_> {
                 .filter(|c| c.single_item() && c.trips() != 1)
                 .map(|c| format!("{} ({})", route(c), c.trips()))
                 .collect();
+            let multi: Vec<String> = canonical
+                .iter()
+                .filter(|c| matches!(c.method.as_str(), "PUT" | "DELETE") && !c.single_item())
+                .map(|c| format!("{} ({}: {})", route(c), c.trips(), proxy::describe(&c.calls)))
+                .collect();
             rows.push((
-                "single-item reads and writes (GET of one resource, PUT, DELETE) are one round trip".into(),
-                if single.is_empty() {
-                    "all one".into()
-                } else {
-                    format!("more than one: {}", single.join(", "))
-                },
+                "single-item reads and writes (GET of one resource, PUT, DELETE without a transaction) are one \
+                 round trip"
+                    .into(),
+                format!(
+                    "{}; multi-item PUT/DELETE (a transaction): {}",
+                    if single.is_empty() {
+                        "all one".into()
+                    } else {
+                        format!("more than one: {}", single.join(", "))
+                    },
+                    if multi.is_empty() {
+                        "none".into()
+                    } else {
+                        multi.join(", ")
+                    }
+                ),
                 verdict(single.is_empty()),
             ));
             let worst = canonical.iter().map(|c| c.trips()).max().unwrap_or_default();
@@ -1609,7 +1682,7 @@ impl Report<'_> {
             self.elapsed.as_secs_f64()
         );
         let _ = writeln!(doc, "## Machine\n");
-        let _ = writeln!(doc, "- CPU: {} × {} (nproc {})", m["nproc"], m["cpu"], m["nproc"]);
+        let _ = writeln!(doc, "- CPU: {}, nproc {}", m["cpu"], m["nproc"]);
         let _ = writeln!(doc, "- memory: {}", m["memory"]);
         let _ = writeln!(doc, "- kernel: {}", m["kernel"]);
         let _ = writeln!(doc, "- {}", m["rustc"]);
@@ -1657,7 +1730,9 @@ impl Report<'_> {
              invocations, peak is `VmHWM`. The user-customer-links event is a POST: each invocation links a new user.\n\
              - DynamoDB: the function runs against a proxy on 127.0.0.1:{proxy} in front of DynamoDB Local \
              (127.0.0.1:{ddb}, in memory) that records each call's operation and timing (calls that overlap count as \
-             one round trip) and its `ConsumedCapacity`.\n\
+             one round trip) and its `ConsumedCapacity`. The proxy holds every call for {delay} ms, as a real \
+             DynamoDB would take a few: otherwise DynamoDB Local answers a call before the SDK has opened a second \
+             connection for a call made beside it, which then follows on the first connection and looks sequential.\n\
              - Throughput: local-api (release) on 127.0.0.1:{api}, `wrk -c{conns} -d{secs}s` after a 5 s warm-up, \
              GET customer with a staff token; then `ddb-baseline load {conns} {secs}`: {conns} tasks sharing one SDK \
              client looping on GetItem of the same customer, also after 5 s of warm-up. Everything, load generators \
@@ -1671,6 +1746,7 @@ impl Report<'_> {
             soak = c.soak,
             block = BLOCK,
             proxy = c.proxy_port,
+            delay = PROXY_DELAY.as_millis(),
             ddb = c.ddb_port,
             api = c.api_port,
             conns = c.connections,
