@@ -100,3 +100,38 @@ pub fn init_tracing() {
         .without_time()
         .try_init();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offline_client() -> aws_sdk_dynamodb::Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .build();
+        aws_sdk_dynamodb::Client::from_conf(config)
+    }
+
+    #[test]
+    fn a_short_page_token_secret_fails_at_init_naming_the_variable() {
+        let err = AppState::new(offline_client(), "table", b"too short")
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("PAGE_TOKEN_SECRET"), "{err}");
+        assert!(AppState::new(offline_client(), "table", &[7; 32]).is_ok());
+    }
+
+    #[test]
+    fn missing_variables_are_named() {
+        assert_eq!(
+            ConfigError::Missing("TABLE_NAME").to_string(),
+            "environment variable TABLE_NAME is required"
+        );
+        // A name no environment sets.
+        assert!(matches!(
+            var("CUSTOMER_API_TEST_UNSET_VARIABLE"),
+            Err(ConfigError::Missing(_))
+        ));
+    }
+}
