@@ -12,6 +12,7 @@ use crate::keys::{self, EXPIRES_AT, ItemKey, PK};
 use crate::store::{Store, internal, sdk_error};
 use aws_lc_rs::digest;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -97,14 +98,29 @@ fn now() -> u64 {
         .unwrap_or_default()
 }
 
+/// What every create reads from its request: the caller, the body and the `Idempotency-Key`.
+pub struct Create {
+    pub caller: Caller,
+    pub body: Body,
+    pub idem: Option<Idempotency>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Create {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        let (headers, uri) = (parts.headers.clone(), parts.uri.clone());
+        let body = Body::from_request(Request::from_parts(parts, body), state).await?;
+        let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
+        Ok(Self { caller, body, idem })
+    }
+}
+
 impl Idempotency {
     /// From the `Idempotency-Key` header (1 to 255 printable ASCII characters), if any.
-    pub fn from_request(
-        caller: &Caller,
-        headers: &HeaderMap,
-        uri: &Uri,
-        body: &Body,
-    ) -> Result<Option<Self>, ApiError> {
+    fn from_request(caller: &Caller, headers: &HeaderMap, uri: &Uri, body: &Body) -> Result<Option<Self>, ApiError> {
         let Some(value) = headers.get(HEADER) else {
             return Ok(None);
         };

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use shared::access;
@@ -11,8 +11,7 @@ use shared::body::{Body, PathParams, QueryParams};
 use shared::caller::Caller;
 use shared::customer_address::{AddressList, CreateAddressBody, CustomerAddress, UpdateAddressBody};
 use shared::http::{etag, etag_text, if_match};
-use shared::idempotency::{self, Answer, Idempotency};
-
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::{BankId, CustomerAddressId, CustomerId};
 use shared::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
@@ -42,18 +41,14 @@ fn page_scope(bank: &BankId, customer: &CustomerId) -> String {
 
 async fn create(
     State(app): State<AppState>,
-    caller: Caller,
     path: PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
     // No bank in the path: the customer's own bank decides, before the body is read.
     let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
     let bank = customer.item.bank_id;
     let address = body.json::<CreateAddressBody>()?.validate(id)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |a: &CustomerAddress| {
         let location = format!("/v1/banks/{bank}/customers/{id}/addresses/{}", a.customer_address_id);
         Answer::json(

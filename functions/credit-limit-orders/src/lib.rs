@@ -2,20 +2,19 @@
 //! users read them.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::access;
-use shared::body::{Body, PathParams, QueryParams};
+use shared::body::{PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
 use shared::credit_limit_order::{
     CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder, CreditLimitOrderEnvelope,
     CreditLimitOrderList,
 };
 use shared::http::{etag, etag_text};
-use shared::idempotency::{self, Answer, Idempotency};
-
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::CreditLimitOrderId;
 use shared::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
@@ -34,16 +33,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(app): State<AppState>,
-    caller: Caller,
     path: PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let (bank, customer) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let order = body.json::<CreateCreditLimitOrderBody>()?.validate(&bank, &customer)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |o: &CreditLimitOrder| {
         let id = o.credit_limit_order_id;
         let location = format!("/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");

@@ -2,14 +2,14 @@
 //! see them: they are the bank's records, not the customer's.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::body::{Body, PathParams, QueryParams};
+use shared::body::{PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
 use shared::crm_event::{CreateCrmEventBody, CrmEvent, CrmEventList};
-use shared::idempotency::{self, Answer, Idempotency};
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::BankId;
 use shared::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
@@ -23,16 +23,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(app): State<AppState>,
-    caller: Caller,
     path: PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let bank = path.get("BankID", BankId::parse)?;
     caller.require_write(&bank)?;
     let new = body.json::<CreateCrmEventBody>()?.validate(&bank)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |e: &CrmEvent| Answer::json(StatusCode::CREATED, &[], e);
     let store = &app.store;
     idempotency::once(store, idem.as_ref(), &respond, |record| {

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
@@ -15,7 +15,7 @@ use shared::customer::{
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
 use shared::http::{etag, etag_text, if_match};
-use shared::idempotency::{self, Answer, Idempotency};
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::{BankId, CustomerNumber};
 use shared::metrics;
 use shared::page::LIST_LIMITS;
@@ -58,13 +58,7 @@ fn customer_response(status: StatusCode, c: Versioned<Customer>, wrap: bool) -> 
     }
 }
 
-async fn create(
-    State(app): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
-) -> ApiResult<Response> {
+async fn create(State(app): State<AppState>, Create { caller, body, idem }: Create) -> ApiResult<Response> {
     caller.require(Scope::Write)?;
     let parsed = body.json::<CreateCustomerBody>()?;
     // Staff of the named bank only; a caller without rights learns nothing from validation.
@@ -73,7 +67,6 @@ async fn create(
     }
     let new = parsed.validate()?;
     caller.require_staff(&new.customer.bank_id)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |c: &Customer| {
         let location = format!("/v1/banks/{}/customers/{}", c.bank_id, c.id);
         let created = CreateCustomerResponse {

@@ -4,13 +4,13 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use shared::access;
-use shared::body::{Body, PathParams, QueryParams};
+use shared::body::{PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
-use shared::idempotency::{self, Answer, Idempotency};
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::{BankId, CustomerId};
 use shared::page::LIST_LIMITS;
 use shared::social_media_handle::{
@@ -32,17 +32,13 @@ pub fn router(state: AppState) -> Router {
 
 async fn add(
     State(app): State<AppState>,
-    caller: Caller,
     path: PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
     // Before the body: a caller who may not write the customer learns nothing from validation.
     let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
     let handle = body.json::<AddSocialMediaHandleBody>()?.validate(&id, &customer.item)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |h: &SocialMediaHandle| {
         let added = AddSocialMediaHandleResponse {
             success: "true".into(),

@@ -3,15 +3,14 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, get};
 use shared::access;
-use shared::body::{Body, PathParams, QueryParams};
+use shared::body::{PathParams, QueryParams};
 use shared::caller::{Caller, Scope};
 use shared::http::{etag_text, if_match};
-use shared::idempotency::{self, Answer, Idempotency};
-
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::TaxResidenceId;
 use shared::page::LIST_LIMITS;
 use shared::tax_residence::{CreateTaxResidenceBody, TaxResidence, TaxResidenceList};
@@ -32,16 +31,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(app): State<AppState>,
-    caller: Caller,
     path: PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
     caller.require_write(&bank)?;
     let residence = body.json::<CreateTaxResidenceBody>()?.validate(&bank, &id)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |t: &TaxResidence| Answer::json(StatusCode::CREATED, &[(header::ETAG, etag_text(1))], t);
     // 404 unless the customer exists at this bank, in the same transaction as the write.
     let (store, bank, id) = (&app.store, &bank, &id);

@@ -2,12 +2,11 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use shared::body::{Body, PathParams};
-use shared::caller::Caller;
-use shared::idempotency::{self, Answer, Idempotency};
+use shared::body::PathParams;
+use shared::idempotency::{self, Answer, Create};
 use shared::ids::BankId;
 use shared::link::{CreateLinkBody, UserCustomerLink};
 use shared::metrics;
@@ -22,16 +21,12 @@ pub fn router(state: AppState) -> Router {
 
 async fn create(
     State(app): State<AppState>,
-    caller: Caller,
     path: PathParams,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Body,
+    Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let bank = path.get("BankID", BankId::parse)?;
     caller.require_write(&bank)?;
     let link = body.json::<CreateLinkBody>()?.validate(&bank)?;
-    let idem = Idempotency::from_request(&caller, &headers, &uri, &body)?;
     let respond = |l: &UserCustomerLink| Answer::json(StatusCode::CREATED, &[], l);
     let store = &app.store;
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
