@@ -221,23 +221,10 @@ async fn lists_in_creation_order_with_pages() {
     assert!(all.body.get("next_page_token").is_none());
 
     let base = list_path("b1", &customer);
-    let mut seen = Vec::new();
-    let mut sizes = Vec::new();
-    let mut url = format!("{base}?limit=2");
-    let mut first_token = None;
-    loop {
-        let page = api.get(&url, &staff).await;
-        page.expect(200);
-        sizes.push(ids(&page).len());
-        seen.extend(ids(&page));
-        match page.body["next_page_token"].as_str() {
-            Some(t) => {
-                first_token.get_or_insert_with(|| t.to_owned());
-                url = format!("{base}?limit=2&page_token={t}");
-            }
-            None => break,
-        }
-    }
+    let pages = api.pages(&format!("{base}?limit=2"), &staff).await;
+    let sizes: Vec<usize> = pages.iter().map(|p| ids(p).len()).collect();
+    let seen: Vec<String> = pages.iter().flat_map(ids).collect();
+    let first_token = pages[0].body["next_page_token"].as_str().map(str::to_owned);
     assert_eq!(sizes, [2, 2, 1], "the last page has no token");
     assert_eq!(seen, created, "pages cover the list once, in order");
 

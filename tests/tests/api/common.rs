@@ -141,6 +141,26 @@ impl Api {
         self.send(Method::PUT, path, Some(token), Some(&body.to_string())).await
     }
 
+    /// Every page of a list, following `next_page_token` from `first` (a URL that has a query
+    /// already); each page must answer 200.
+    pub async fn pages(&self, first: &str, token: &str) -> Vec<Reply> {
+        let mut pages = Vec::new();
+        let mut url = first.to_owned();
+        loop {
+            assert!(pages.len() < 100, "more than 100 pages from {first}");
+            let page = self.get(&url, token).await;
+            page.expect(200);
+            let next = page.body["next_page_token"]
+                .as_str()
+                .map(|t| format!("{first}&page_token={t}"));
+            pages.push(page);
+            match next {
+                Some(next) => url = next,
+                None => return pages,
+            }
+        }
+    }
+
     /// Creates a customer at `bank` (merging `extra` into a minimal body) and returns its id.
     pub async fn create_customer(&self, bank: &str, extra: Value) -> String {
         let mut body = json!({"bank_id": bank, "legal_name": "Test Customer"});

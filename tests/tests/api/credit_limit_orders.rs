@@ -182,17 +182,12 @@ async fn orders_paginate_in_creation_order() {
     // Another customer's orders never show up.
     create(&api, "b1", &other, "1").await;
 
-    let mut pages = Vec::new();
-    let mut url = format!("{}?limit=2", requests("b1", &customer));
-    loop {
-        let page = api.get(&url, &staff).await;
-        page.expect(200);
-        pages.push(ids(&page));
-        match page.body["next_page_token"].as_str() {
-            Some(t) => url = format!("{}?limit=2&page_token={t}", requests("b1", &customer)),
-            None => break,
-        }
-    }
+    let pages: Vec<Vec<String>> = api
+        .pages(&format!("{}?limit=2", requests("b1", &customer)), &staff)
+        .await
+        .iter()
+        .map(ids)
+        .collect();
     assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
     assert_eq!(pages.concat(), created, "every order once, oldest first");
     let all = api.get(&requests("b1", &customer), &staff).await;

@@ -182,22 +182,14 @@ async fn events_paginate_in_creation_order_per_bank() {
     let b2_event = create(&api, "b2", &elsewhere).await;
 
     let mut pages = Vec::new();
-    let mut url = format!("{}?limit=2", events("b1"));
-    loop {
-        let page = api.get(&url, &staff).await;
-        page.expect(200);
-        let token = page.body["next_page_token"].as_str().map(str::to_owned);
+    for page in api.pages(&format!("{}?limit=2", events("b1")), &staff).await {
         assert_eq!(
             page.body["has_more"],
-            json!(token.is_some()),
+            json!(page.body.get("next_page_token").is_some()),
             "a token exactly when there is more: {}",
             page.body
         );
         pages.push((ids(&page), page.body["has_more"].clone()));
-        match token {
-            Some(t) => url = format!("{}?limit=2&page_token={t}", events("b1")),
-            None => break,
-        }
     }
     assert_eq!(
         pages

@@ -34,21 +34,11 @@ async fn firehose_pages_through_a_banks_customers_in_creation_order() {
         .await;
     assert_eq!(ids(&asc), created);
 
-    let mut seen = Vec::new();
-    let mut url = "/v1/banks/b1/firehose/customers?limit=3&sort_direction=ASC".to_owned();
-    let mut pages = 0;
-    loop {
-        let page = api.get(&url, &staff).await;
-        page.expect(200);
-        pages += 1;
-        seen.extend(ids(&page));
-        match page.body["next_page_token"].as_str() {
-            Some(t) => url = format!("/v1/banks/b1/firehose/customers?limit=3&sort_direction=ASC&page_token={t}"),
-            None => break,
-        }
-    }
-    assert_eq!(seen, created);
-    assert_eq!(pages, 3);
+    let pages = api
+        .pages("/v1/banks/b1/firehose/customers?limit=3&sort_direction=ASC", &staff)
+        .await;
+    assert_eq!(pages.iter().flat_map(ids).collect::<Vec<_>>(), created);
+    assert_eq!(pages.len(), 3);
 
     let offset = api
         .get("/v1/banks/b1/firehose/customers?sort_direction=ASC&offset=5", &staff)

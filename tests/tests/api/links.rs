@@ -135,18 +135,8 @@ async fn users_list_their_linked_customers() {
     assert_eq!(ids(&at_b1), b1, "one bank's links, in creation order");
 
     // Pages of 2 cover the list exactly once.
-    let mut seen = Vec::new();
-    let mut url = "/v1/banks/b1/customers?limit=2".to_owned();
-    loop {
-        let page = api.get(&url, &reader).await;
-        page.expect(200);
-        seen.extend(ids(&page));
-        match page.body["next_page_token"].as_str() {
-            Some(t) => url = format!("/v1/banks/b1/customers?limit=2&page_token={t}"),
-            None => break,
-        }
-    }
-    assert_eq!(seen, b1);
+    let pages = api.pages("/v1/banks/b1/customers?limit=2", &reader).await;
+    assert_eq!(pages.iter().flat_map(ids).collect::<Vec<_>>(), b1);
 
     // A page token is bound to its user and bank.
     let first = api.get("/v1/banks/b1/customers?limit=2", &reader).await;
