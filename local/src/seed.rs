@@ -24,7 +24,7 @@ use shared::ids::{
 };
 use shared::link::CreateLinkBody;
 use shared::social_media_handle::AddSocialMediaHandleBody;
-use shared::store::{Store, sdk_error};
+use shared::store::{Read, Store, sdk_error};
 use shared::tax_residence::CreateTaxResidenceBody;
 use std::fmt;
 use std::future::Future;
@@ -199,7 +199,7 @@ pub async fn run(store: &Store) -> Result<Report, SeedError> {
         new.customer.id = id;
         let result = store.create_customer(new, None).await;
         let exists = async {
-            let found = store.get_customer(&id).await?;
+            let found = store.get_customer(&id, Read::Latest).await?;
             Ok(found.map(|c| c.item).filter(|c| c.bank_id == bank))
         };
         customers.push(settle(&what, &mut report.customers, result, exists).await?);

@@ -8,7 +8,7 @@ use crate::customer::Customer;
 use crate::error::ApiError;
 use crate::ids::{BankId, CustomerId};
 use crate::page::{Page, PageRequest};
-use crate::store::{Store, Versioned};
+use crate::store::{Read, Store, Versioned};
 
 /// A customer of `bank` the caller may read. For a non-staff caller the link and the customer
 /// are read in parallel: one round trip either way.
@@ -17,12 +17,16 @@ pub async fn readable_customer(
     caller: &Caller,
     bank: &BankId,
     id: &CustomerId,
+    read: Read,
 ) -> Result<Versioned<Customer>, ApiError> {
     caller.require(Scope::Read)?;
     if caller.is_staff(bank) {
-        return store.customer_at(bank, id).await;
+        return store.customer_at(bank, id, read).await;
     }
-    let (customer, linked) = tokio::join!(store.customer_at(bank, id), store.is_linked(&caller.user_id, bank, id));
+    let (customer, linked) = tokio::join!(
+        store.customer_at(bank, id, read),
+        store.is_linked(&caller.user_id, bank, id)
+    );
     if !linked? {
         return Err(ApiError::Forbidden(
             "the caller is neither staff of this bank nor linked to this customer",
@@ -39,7 +43,7 @@ pub async fn writable_customer(
     id: &CustomerId,
 ) -> Result<Versioned<Customer>, ApiError> {
     caller.require_write(bank)?;
-    store.customer_at(bank, id).await
+    store.customer_at(bank, id, Read::Latest).await
 }
 
 /// For routes without a bank in the path: the customer's own bank decides, and a customer the
@@ -50,7 +54,7 @@ pub async fn writable_customer_anywhere(
     id: &CustomerId,
 ) -> Result<Versioned<Customer>, ApiError> {
     caller.require(Scope::Write)?;
-    match store.get_customer(id).await? {
+    match store.get_customer(id, Read::Latest).await? {
         Some(c) if caller.is_staff(&c.item.bank_id) => Ok(c),
         _ => Err(ApiError::NotFound("customer")),
     }
@@ -65,9 +69,10 @@ pub async fn readable_children<T: Child>(
     id: &CustomerId,
     page: PageRequest,
 ) -> Result<(Versioned<Customer>, Page<Versioned<T>>), ApiError> {
-    // Both run to completion so that the access check's answer (403/404) always wins.
+    // Both run to completion so that the access check's answer (403/404) always wins. The Query is
+    // eventually consistent, so the check beside it need not be stronger.
     let (customer, children) = tokio::join!(
-        readable_customer(store, caller, bank, id),
+        readable_customer(store, caller, bank, id, Read::Eventual),
         store.children::<T>(id, page.limit, page.start)
     );
     Ok((customer?, children?))
@@ -82,7 +87,7 @@ pub async fn readable_child<T: Child>(
     child: &str,
 ) -> Result<(Versioned<Customer>, Versioned<T>), ApiError> {
     let (customer, child) = tokio::join!(
-        readable_customer(store, caller, bank, id),
+        readable_customer(store, caller, bank, id, Read::Latest),
         store.child::<T>(bank, id, child)
     );
     Ok((customer?, child?))

@@ -9,7 +9,7 @@ use crate::idempotency::Record;
 use crate::ids::{BankId, CrmEventId, CustomerId, CustomerNumber};
 use crate::keys::{self, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, RECORD_INDEX, Store, Tx, VERSION, internal};
+use crate::store::{BANK_ID, RECORD_INDEX, Read, Store, Tx, VERSION, internal};
 use crate::timestamp::{Timestamp, TimestampInput};
 use crate::validate::{self, Check};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
@@ -145,7 +145,7 @@ impl Store {
         record: Record<'_, CrmEvent>,
     ) -> Result<CrmEvent, ApiError> {
         for _ in 0..CUSTOMER_ATTEMPTS {
-            let customer = self.customer_at(bank, &new.customer_id).await?;
+            let customer = self.customer_at(bank, &new.customer_id, Read::Latest).await?;
             let event = new.with_customer(bank, &customer.item);
             let key = keys::crm_event(bank, event.id);
             let item = CrmEventItem {

@@ -195,8 +195,9 @@ impl Store {
     }
 }
 
-/// Runs a create at most once per `Idempotency-Key`: replays an earlier answer, or creates and
-/// answers with `respond`, recording the answer in the create's transaction.
+/// Runs a create at most once per `Idempotency-Key`: creates and answers with `respond`, recording
+/// the answer in the create's transaction; when that transaction finds the key recorded, replays
+/// the recorded answer. A first attempt, the common case, costs no read.
 pub async fn once<'a, T, F, Fut>(
     store: &Store,
     idem: Option<&'a Idempotency>,
@@ -207,14 +208,9 @@ where
     F: FnOnce(Record<'a, T>) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    if let Some(idem) = idem
-        && let Some(answer) = store.replay(idem).await?
-    {
-        return Ok(answer.into_response());
-    }
     match create(idem.map(|i| (i, respond))).await {
         Ok(created) => Ok(respond(&created)?.into_response()),
-        // A concurrent request with the same key committed first: answer as it did.
+        // An earlier or concurrent request with the same key committed: answer as it did.
         Err(ApiError::KeyInUse) => match idem {
             Some(idem) => match store.replay(idem).await? {
                 Some(answer) => Ok(answer.into_response()),

@@ -162,14 +162,13 @@ impl Store {
         Err(ApiError::Unavailable)
     }
 
-    pub async fn get_customer(&self, id: &CustomerId) -> Result<Option<Versioned<Customer>>, ApiError> {
+    pub async fn get_customer(&self, id: &CustomerId, read: Read) -> Result<Option<Versioned<Customer>>, ApiError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(keys::customer(id).to_map()))
-            // A client that creates then reads must see its write.
-            .consistent_read(true)
+            .consistent_read(read == Read::Latest)
             .send()
             .await
             .map_err(sdk_error)?;
@@ -177,8 +176,13 @@ impl Store {
     }
 
     /// A customer of `bank`, or 404 (a customer of another bank does not exist here).
-    pub async fn customer_at(&self, bank: &BankId, id: &CustomerId) -> Result<Versioned<Customer>, ApiError> {
-        match self.get_customer(id).await? {
+    pub async fn customer_at(
+        &self,
+        bank: &BankId,
+        id: &CustomerId,
+        read: Read,
+    ) -> Result<Versioned<Customer>, ApiError> {
+        match self.get_customer(id, read).await? {
             Some(c) if &c.item.bank_id == bank => Ok(c),
             _ => Err(ApiError::NotFound("customer")),
         }
@@ -266,7 +270,7 @@ impl Store {
         number: &CustomerNumber,
         if_match: Option<u64>,
     ) -> Result<Versioned<Customer>, ApiError> {
-        let current = self.customer_at(bank, id).await?;
+        let current = self.customer_at(bank, id, Read::Latest).await?;
         if if_match.is_some_and(|v| v != current.version) {
             return Err(ApiError::PreconditionFailed);
         }
@@ -603,6 +607,16 @@ fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> Result<Transac
 
 fn number_taken(number: &CustomerNumber) -> ApiError {
     ApiError::Conflict(format!("customer number {number} is already used at this bank"))
+}
+
+/// How fresh a single-item read must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Strongly consistent, at twice the RCU: where a client must see its own writes (a resource it
+    /// just created or changed, with its ETag) and where a write depends on what is read.
+    Latest,
+    /// Eventually consistent: beside a Query, whose answer is eventually consistent anyway.
+    Eventual,
 }
 
 /// How a transaction failed.

@@ -1003,9 +1003,11 @@ async fn burst_until_death(api: &Arc<Api>, ddb: &DynamoDbLocal, death: Death, ro
     let recovery = api.wait_until_serving(&first).await;
     println!("faults [{phase}]: restart {startup:?}, the API served again {recovery:?} after DynamoDB Local answered");
 
-    // Nothing half-written (census); every 201 is there as created, except that after a SIGKILL a
-    // create acknowledged in the last moments may be gone - whole: DynamoDB Local acknowledges a
-    // TransactWriteItems a few milliseconds before it is durable (a plain PutItem is not affected).
+    // Nothing half-written (census); every 201 is there as created, except that a create
+    // acknowledged in the last moments before the death may be gone - whole: DynamoDB Local
+    // acknowledges a TransactWriteItems before it is durable, and neither a SIGKILL nor its own
+    // SIGTERM shutdown flushes it (seen in CI: one create answered 201 just before a SIGTERM lost).
+    // DynamoDB itself acknowledges only durable writes; what this test owns is atomicity.
     let found = census(&scan(&api.state).await);
     let mut missing = Vec::new();
     let mut lost = Vec::new();
@@ -1014,11 +1016,14 @@ async fn burst_until_death(api: &Arc<Api>, ddb: &DynamoDbLocal, death: Death, ro
         let answered_before = died_at.saturating_duration_since(a.reply.started + a.reply.latency);
         match found.customers.get(id) {
             Some((number, name)) if name == &a.legal_name && a.number.as_ref().is_none_or(|n| n == number) => {}
-            None if death == Death::Kill && answered_before < Duration::from_secs(2) => lost.push(format!(
-                "{} (answered {answered_before:?} before the SIGKILL)",
+            None if answered_before < Duration::from_secs(2) => lost.push(format!(
+                "{} (answered {answered_before:?} before the {death:?})",
                 a.legal_name
             )),
-            other => missing.push(format!("{} ({id}): {other:?}", a.legal_name)),
+            other => missing.push(format!(
+                "{} ({id}, answered {answered_before:?} before the {death:?}): {other:?}",
+                a.legal_name
+            )),
         }
     }
     assert!(

@@ -19,7 +19,7 @@ use shared::idempotency::{self, Answer, Create};
 use shared::ids::{BankId, CustomerNumber};
 use shared::metrics;
 use shared::page::LIST_LIMITS;
-use shared::store::Versioned;
+use shared::store::{Read, Versioned};
 use shared::{ApiError, ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -90,14 +90,14 @@ async fn create(State(app): State<AppState>, Create { caller, body, idem }: Crea
 
 async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
-    let customer = access::readable_customer(&app.store, &caller, &bank, &id).await?;
+    let customer = access::readable_customer(&app.store, &caller, &bank, &id, Read::Latest).await?;
     Ok(customer_response(StatusCode::OK, customer, false))
 }
 
 async fn get_by_number(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
     let number = path.get("CustomerNumber", CustomerNumber::parse)?;
-    let customer = access::readable_customer(&app.store, &caller, &bank, &id).await?;
+    let customer = access::readable_customer(&app.store, &caller, &bank, &id, Read::Latest).await?;
     // Numbers are unique per bank, so "this customer has this number" is the whole lookup.
     if customer.item.customer_number != number {
         return Err(ApiError::NotFound("customer"));
