@@ -15,7 +15,8 @@
 #   BENCH_SOAK (10000)        invocations per binary before the last RSS reading
 #   BENCH_LOAD_SECONDS (30)   length of each throughput run; BENCH_CONNECTIONS (64) its concurrency
 #   BENCH_INIT_ENV            NAME=value[,...]: an extra cold-start row per DynamoDB function with
-#                             these variables (e.g. a setting that opens the connection during init)
+#                             these variables; default DYNAMODB_CONNECT_AT_INIT=true (the template's
+#                             ConnectAtInit), so that both ways are measured; empty: no extra rows
 # Needs what `make build` needs, plus Java (DynamoDB Local), zip (or python3) and wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,7 @@ export BENCH_ROOT=$PWD
 export BENCH_FUNCTIONS_DIR=$PWD/.aws-sam/build
 export BENCH_BIN_DIR=$PWD/target/lambda
 export BENCH_OUT=$PWD/bench/results.md
+export BENCH_INIT_ENV=${BENCH_INIT_ENV-DYNAMODB_CONNECT_AT_INIT=true}
 
 case $(uname -m) in
   x86_64 | amd64) arch=x86_64 ;;

@@ -4,7 +4,7 @@
 //! in-process.
 
 use crate::template::{GatewayResponse, Template};
-use authorizer::{ApiGatewayCustomAuthorizerRequest, Authorizer};
+use authorizer::{ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse, Authorizer};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 use shared::AppState;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 /// The routers of the function groups, by group name (the `CodeUri` folder). A new group is
@@ -39,7 +40,40 @@ pub struct Gateway {
     template: Template,
     authorizer: Authorizer,
     validation: Option<regex::Regex>,
+    policies: PolicyCache,
     groups: HashMap<&'static str, Router>,
+}
+
+/// API Gateway's authorizer cache: an Allow policy is reused for the same token for the
+/// template's `ReauthorizeEvery` seconds; a rejected token is asked about every time.
+struct PolicyCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, ApiGatewayCustomAuthorizerResponse)>>,
+}
+
+impl PolicyCache {
+    /// Enough for any local use; past it, expired entries go, then everything.
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, token: &str) -> Option<ApiGatewayCustomAuthorizerResponse> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, policy) = entries.get(token)?;
+        (at.elapsed() < self.ttl).then(|| policy.clone())
+    }
+
+    fn put(&self, token: String, policy: &ApiGatewayCustomAuthorizerResponse) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(token, (Instant::now(), policy.clone()));
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,10 +109,15 @@ impl Gateway {
             .as_deref()
             .map(regex::Regex::new)
             .transpose()?;
+        let policies = PolicyCache {
+            ttl: Duration::from_secs(template.authorizer.cache_seconds),
+            entries: Mutex::default(),
+        };
         Ok(Self {
             template,
             authorizer,
             validation,
+            policies,
             groups,
         })
     }
@@ -137,12 +176,19 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
         return unauthorized();
     };
     let method_arn = format!("{LOCAL_ARN_PREFIX}/{LOCAL_STAGE}/{method}{path}");
-    let mut event = ApiGatewayCustomAuthorizerRequest::default();
-    event.type_ = Some("TOKEN".into());
-    event.authorization_token = Some(token);
-    event.method_arn = Some(method_arn.clone());
-    let Ok(policy) = gw.authorizer.authorize(event).await else {
-        return unauthorized();
+    let policy = match gw.policies.get(&token) {
+        Some(policy) => policy,
+        None => {
+            let mut event = ApiGatewayCustomAuthorizerRequest::default();
+            event.type_ = Some("TOKEN".into());
+            event.authorization_token = Some(token.clone());
+            event.method_arn = Some(method_arn.clone());
+            let Ok(policy) = gw.authorizer.authorize(event).await else {
+                return unauthorized();
+            };
+            gw.policies.put(token, &policy);
+            policy
+        }
     };
     let allowed = policy.policy_document.statement.iter().any(|s| {
         s.effect == lambda_http::aws_lambda_events::iam::IamPolicyEffect::Allow

@@ -82,7 +82,7 @@ fn page_secret(local_dir: &std::path::Path) -> std::io::Result<String> {
 /// Creates the table from the template if it is missing, then loads the demo bank into it.
 async fn seed() -> Result<(), Box<dyn std::error::Error>> {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
-    let client = shared::config::dynamodb_client().await?;
+    let client = shared::config::dynamodb_client()?;
     let template = local_api::template::Template::load(&local_api::template_path())?;
     if local_api::table::ensure_table(&client, &table, &template.table).await? {
         println!("seed: created table {table}");
@@ -106,7 +106,7 @@ async fn serve(local_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
     let dev_keys = keys::load_or_create(&local_dir)?;
     let state = shared::AppState::new(
-        shared::config::dynamodb_client().await?,
+        shared::config::dynamodb_client()?,
         table,
         page_secret(&local_dir)?.as_bytes(),
     )?;

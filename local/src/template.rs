@@ -52,6 +52,8 @@ pub struct AuthorizerSpec {
     pub group: String,
     pub header: String,
     pub validation_expression: Option<String>,
+    /// `ReauthorizeEvery`: how long API Gateway caches a policy per token (0: not at all).
+    pub cache_seconds: u64,
 }
 
 /// A gateway response: status, headers and body as API Gateway would send them.
@@ -168,6 +170,11 @@ impl Template {
                 .and_then(|i| i.get("ValidationExpression"))
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            // SAM's default, like API Gateway's.
+            cache_seconds: identity
+                .and_then(|i| i.get("ReauthorizeEvery"))
+                .and_then(Value::as_u64)
+                .unwrap_or(300),
         };
 
         let mut gateway_responses = HashMap::new();
@@ -250,6 +257,7 @@ mod tests {
         assert_eq!(t.authorizer.group, "authorizer");
         assert_eq!(t.authorizer.header, "Authorization");
         assert!(t.authorizer.validation_expression.is_some());
+        assert_eq!(t.authorizer.cache_seconds, 300);
         let r = t.route("GET", "/v1/banks/b1/customers/c1").expect("route");
         assert_eq!(
             (r.group.as_str(), r.path.as_str()),

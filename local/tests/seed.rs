@@ -20,7 +20,7 @@ async fn fresh_store() -> Store {
         std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
         "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
     );
-    let client = shared::config::dynamodb_client().await.expect("DynamoDB client");
+    let client = shared::config::dynamodb_client().expect("DynamoDB client");
     let table = unique("seed");
     let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
     assert!(

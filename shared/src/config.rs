@@ -3,10 +3,15 @@
 
 use crate::page::PageTokens;
 use crate::store::Store;
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Region, SharedHttpClient};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use std::time::Duration;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// What every handler needs, built once per Lambda instance.
 #[derive(Clone)]
@@ -21,6 +26,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} is invalid: {1}")]
     Invalid(&'static str, String),
+    #[error("the TLS configuration is invalid: {0}")]
+    Tls(String),
 }
 
 /// Bounded time for every DynamoDB call: a dead endpoint becomes a 503 quickly, never a hang.
@@ -56,48 +63,103 @@ impl AppState {
         })
     }
 
-    /// From `TABLE_NAME` and `PAGE_TOKEN_SECRET`, with the SDK's own environment.
+    /// From `TABLE_NAME`, `PAGE_TOKEN_SECRET`, `DYNAMODB_CONNECT_AT_INIT` and the SDK's variables.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = var("TABLE_NAME")?;
         let secret = var("PAGE_TOKEN_SECRET")?;
-        Self::new(dynamodb_client().await?, table, secret.as_bytes())
+        let connect = connect_at_init()?;
+        let state = Self::new(dynamodb_client()?, table, secret.as_bytes())?;
+        if connect {
+            state.store.connect().await;
+        }
+        Ok(state)
     }
 }
 
-/// The DynamoDB client from the SDK's environment (region, credentials), with bounded timeouts and
-/// standard retries. `DYNAMODB_ENDPOINT`, when set and not empty, points it at DynamoDB Local; the
-/// template declares it empty so that `sam local invoke --env-vars` can override it.
-pub async fn dynamodb_client() -> Result<aws_sdk_dynamodb::Client, ConfigError> {
+/// The DynamoDB client from Lambda's environment (`AWS_REGION`, the `AWS_ACCESS_KEY_ID` family),
+/// with bounded timeouts and standard retries. `DYNAMODB_ENDPOINT`, when set and not empty, points
+/// it at DynamoDB Local; the template declares it empty so that `sam local invoke --env-vars` can
+/// override it.
+pub fn dynamodb_client() -> Result<aws_sdk_dynamodb::Client, ConfigError> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok();
-    dynamodb_client_for(endpoint.as_deref()).await
+    dynamodb_client_for(endpoint.as_deref())
 }
 
 /// The same client for an explicit endpoint (`None` or empty: the real DynamoDB).
-pub async fn dynamodb_client_for(endpoint: Option<&str>) -> Result<aws_sdk_dynamodb::Client, ConfigError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+///
+/// Built from the SDK's parts rather than `aws_config`'s default chains: on Lambda the region and
+/// credentials are always in the environment, and the chains (profile files, SSO, STS web identity,
+/// IMDS) would only add size and init time. A missing variable fails here, at init.
+pub fn dynamodb_client_for(endpoint: Option<&str>) -> Result<aws_sdk_dynamodb::Client, ConfigError> {
+    let region = var("AWS_REGION")?;
+    var("AWS_ACCESS_KEY_ID")?;
+    var("AWS_SECRET_ACCESS_KEY")?;
+    let endpoint = endpoint.map(str::trim).filter(|e| !e.is_empty());
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.clone()))
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
         .timeout_config(sdk_timeouts())
-        .retry_config(sdk_retries());
-    if let Some(endpoint) = endpoint.map(str::trim).filter(|e| !e.is_empty()) {
-        loader = loader.endpoint_url(endpoint);
+        .retry_config(sdk_retries())
+        .http_client(https_client(&region, endpoint)?);
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
     }
-    let config = loader.load().await;
-    if config.region().is_none() {
-        return Err(ConfigError::Missing("AWS_REGION"));
-    }
-    Ok(aws_sdk_dynamodb::Client::new(&config))
+    Ok(aws_sdk_dynamodb::Client::from_conf(config.build()))
 }
 
-/// JSON logs for CloudWatch: one object per line, level from `RUST_LOG` (default `info`).
+/// Amazon Trust Services' roots, which issue the certificates of AWS endpoints.
+const AMAZON_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
+
+/// HTTPS that trusts only Amazon's roots for the real DynamoDB: nothing else may answer for it,
+/// and init does not read and parse the system's whole certificate store (measured by `make bench`).
+/// China regions and custom `https` endpoints trust the system's store as well.
+fn https_client(region: &str, endpoint: Option<&str>) -> Result<SharedHttpClient, ConfigError> {
+    let system = region.starts_with("cn-") || endpoint.is_some_and(|e| e.starts_with("https:"));
+    let trust = TrustStore::empty()
+        .with_native_roots(system)
+        .with_pem_certificate(AMAZON_ROOTS.as_bytes());
+    let tls = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| ConfigError::Tls(e.to_string()))?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https())
+}
+
+/// `DYNAMODB_CONNECT_AT_INIT` (`true` or `false`, default `false`): whether to open the connection
+/// to DynamoDB during init, so that the first request does not pay for the TCP and TLS handshakes.
+pub fn connect_at_init() -> Result<bool, ConfigError> {
+    match std::env::var("DYNAMODB_CONNECT_AT_INIT").as_deref().map(str::trim) {
+        Err(_) | Ok("" | "false") => Ok(false),
+        Ok("true") => Ok(true),
+        Ok(other) => Err(ConfigError::Invalid(
+            "DYNAMODB_CONNECT_AT_INIT",
+            format!("{other:?} is neither true nor false"),
+        )),
+    }
+}
+
+/// JSON logs for CloudWatch: one object per line. `RUST_LOG` is a level (`info`, the default) or
+/// `target=level` pairs; an unreadable value falls back to `info`. (`Targets` rather than
+/// `EnvFilter`: the same syntax for this use, without a regex engine in every function.)
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .without_time()
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(false)
+                .with_span_list(false)
+                .with_target(false)
+                .without_time(),
+        )
+        .with(filter)
         .try_init();
 }
 
@@ -120,6 +182,16 @@ mod tests {
             .expect("refused");
         assert!(err.to_string().contains("PAGE_TOKEN_SECRET"), "{err}");
         assert!(AppState::new(offline_client(), "table", &[7; 32]).is_ok());
+    }
+
+    #[test]
+    fn the_amazon_roots_parse_as_the_sdk_parses_them() {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let roots = CertificateDer::pem_slice_iter(AMAZON_ROOTS.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("valid PEM");
+        assert_eq!(roots.len(), 5, "Amazon Root CA 1-4 and Starfield Services G2");
     }
 
     #[test]

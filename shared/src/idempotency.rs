@@ -10,11 +10,11 @@ use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::keys::{self, EXPIRES_AT, ItemKey, PK};
 use crate::store::{Store, internal, sdk_error};
-use aws_lc_rs::digest;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use ring::digest;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 

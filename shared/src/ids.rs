@@ -49,12 +49,18 @@ named_id!(
     /// A customer number, unique within a bank.
     CustomerNumber
 );
+/// Fills `bytes` from the system's secure random source; false if it failed.
+pub(crate) fn random(bytes: &mut [u8]) -> bool {
+    use ring::rand::{SecureRandom, SystemRandom};
+    SystemRandom::new().fill(bytes).is_ok()
+}
+
 impl CustomerNumber {
     /// A random 12-digit number for a customer created without one.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 8];
         // The system RNG does not fail on supported platforms; the clock is a fallback.
-        if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        if !random(&mut bytes) {
             bytes = uuid::Uuid::now_v7().as_bytes()[8..].try_into().unwrap_or_default();
         }
         Self(format!("{:012}", u64::from_le_bytes(bytes) % 1_000_000_000_000))

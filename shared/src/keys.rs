@@ -8,6 +8,7 @@
 //! | customer's child      | `CUSTOMER#<id>`                 | `<KIND>#<child id>` (UUIDv7: creation order) |          |                         |
 //! | CRM event             | `BANK#<bank>#CRM_EVENTS`        | `<event id>` (UUIDv7)            |                         |                         |
 //! | idempotency record    | `IDEMPOTENCY#<user>#<key hash>` | `IDEMPOTENCY`                    |                         |                         |
+//! | (never written)       | `CONNECT`                       | `CONNECT`                        |                         |                         |
 //!
 //! Children kinds: `CUSTOMER_ADDRESS`, `SOCIAL_MEDIA_HANDLE`, `TAX_RESIDENCE`, `CREDIT_LIMIT_ORDER`.
 //! No caller-named id may contain `#` (see `ids`), so keys cannot be forged across tenants.
@@ -43,6 +44,14 @@ impl ItemKey {
 
 pub fn customer_pk(id: &CustomerId) -> String {
     format!("CUSTOMER#{id}")
+}
+
+/// The key that `Store::connect` reads at init to open the connection; no item has it.
+pub fn connect() -> ItemKey {
+    ItemKey {
+        pk: "CONNECT".into(),
+        sk: "CONNECT".into(),
+    }
 }
 
 pub fn customer(id: &CustomerId) -> ItemKey {

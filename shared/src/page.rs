@@ -6,10 +6,10 @@
 
 use crate::body::QueryParams;
 use crate::error::ApiError;
-use aws_lc_rs::hmac;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 

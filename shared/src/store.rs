@@ -123,6 +123,24 @@ impl Store {
         &self.table
     }
 
+    /// Opens the connection to DynamoDB (TCP, TLS, credentials, endpoint) with one GetItem of a key
+    /// that no item has, so that the first request does not pay for it. A failure is only logged:
+    /// the function still starts, and its requests answer 503 until DynamoDB is back.
+    pub async fn connect(&self) {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::connect().to_map()))
+            .projection_expression(PK)
+            .send()
+            .await;
+        if let Err(err) = read {
+            let err = sdk_error(err);
+            tracing::warn!(error = %err, "could not connect to DynamoDB during init");
+        }
+    }
+
     // ----- customers -----
 
     /// Writes the customer and its number's uniqueness record in one transaction.
@@ -672,7 +690,7 @@ impl Store {
                 None => return Err(Tx::Error(sdk_error(err))),
             }
             let mut jitter = [0u8; 1];
-            let _ = aws_lc_rs::rand::fill(&mut jitter);
+            crate::ids::random(&mut jitter);
             tokio::time::sleep(Duration::from_millis(
                 5 * u64::from(attempt) + u64::from(jitter[0] % 20),
             ))

@@ -286,9 +286,7 @@ struct Fixture {
 impl Api {
     async fn start() -> Api {
         require_sdk_env();
-        let client = shared::config::dynamodb_client_for(Some(ENDPOINT))
-            .await
-            .expect("DynamoDB client");
+        let client = shared::config::dynamodb_client_for(Some(ENDPOINT)).expect("DynamoDB client");
         let table = unique("faults");
         let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
         local_api::table::ensure_table(&client, &table, &template.table)

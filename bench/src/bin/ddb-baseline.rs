@@ -29,7 +29,7 @@ impl Target {
     async fn from_env() -> Result<Self, Error> {
         let id = std::env::var("BENCH_CUSTOMER_ID").map_err(|_| "BENCH_CUSTOMER_ID is required")?;
         Ok(Self {
-            client: shared::config::dynamodb_client().await?,
+            client: shared::config::dynamodb_client()?,
             table: std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME is required")?,
             pk: format!("CUSTOMER#{id}"),
             sk: "CUSTOMER".to_owned(),

@@ -290,9 +290,7 @@ async fn run() -> Result<bool, String> {
         .as_str()
         .ok_or("events/env.json has no CustomersFunction.PAGE_TOKEN_SECRET")?
         .to_owned();
-    let client = shared::config::dynamodb_client_for(Some(&config.ddb_endpoint()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let client = shared::config::dynamodb_client_for(Some(&config.ddb_endpoint())).map_err(|e| e.to_string())?;
     let state = AppState::new(client.clone(), table.clone(), page_secret.as_bytes()).map_err(|e| e.to_string())?;
     progress(format!(
         "creating and seeding table {table} in DynamoDB Local on port {}",

@@ -70,7 +70,7 @@ impl Api {
             "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
         );
         let table = unique("api");
-        let client = shared::config::dynamodb_client().await.expect("DynamoDB client");
+        let client = shared::config::dynamodb_client().expect("DynamoDB client");
         let state = AppState::new(client, table.clone(), &[7; 32]).expect("state");
         let key_dir = std::env::temp_dir().join(unique("api-tests-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");

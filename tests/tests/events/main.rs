@@ -218,7 +218,7 @@ async fn run() -> Vec<String> {
         .map(|re| regex::Regex::new(re).expect("the authorizer's ValidationExpression"));
 
     let table = format!("events-{}", CustomerId::new());
-    let client = shared::config::dynamodb_client().await.expect("DynamoDB client");
+    let client = shared::config::dynamodb_client().expect("DynamoDB client");
     local_api::table::ensure_table(&client, &table, &template.table)
         .await
         .expect("create the table from the template");
