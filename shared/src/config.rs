@@ -132,11 +132,17 @@ fn https_client(region: &str, endpoint: Option<&str>) -> Result<SharedHttpClient
 /// `DYNAMODB_CONNECT_AT_INIT` (`true` or `false`, default `false`): whether to open the connection
 /// to DynamoDB during init, so that the first request does not pay for the TCP and TLS handshakes.
 pub fn connect_at_init() -> Result<bool, ConfigError> {
-    match std::env::var("DYNAMODB_CONNECT_AT_INIT").as_deref().map(str::trim) {
-        Err(_) | Ok("" | "false") => Ok(false),
-        Ok("true") => Ok(true),
-        Ok(other) => Err(ConfigError::Invalid(
-            "DYNAMODB_CONNECT_AT_INIT",
+    let value = std::env::var("DYNAMODB_CONNECT_AT_INIT").ok();
+    flag("DYNAMODB_CONNECT_AT_INIT", value.as_deref())
+}
+
+/// A `true`/`false` variable; unset or blank is `false`.
+fn flag(name: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("" | "false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid(
+            name,
             format!("{other:?} is neither true nor false"),
         )),
     }
@@ -192,6 +198,16 @@ mod tests {
             .collect::<Result<Vec<_>, _>>()
             .expect("valid PEM");
         assert_eq!(roots.len(), 5, "Amazon Root CA 1-4 and Starfield Services G2");
+    }
+
+    #[test]
+    fn flags_are_true_false_or_unset() {
+        assert!(!flag("X", None).unwrap());
+        assert!(!flag("X", Some(" ")).unwrap());
+        assert!(!flag("X", Some("false")).unwrap());
+        assert!(flag("X", Some("true")).unwrap());
+        let err = flag("DYNAMODB_CONNECT_AT_INIT", Some("yes")).unwrap_err();
+        assert!(err.to_string().contains("DYNAMODB_CONNECT_AT_INIT"), "{err}");
     }
 
     #[test]

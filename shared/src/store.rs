@@ -123,19 +123,21 @@ impl Store {
         &self.table
     }
 
-    /// Opens the connection to DynamoDB (TCP, TLS, credentials, endpoint) with one GetItem of a key
-    /// that no item has, so that the first request does not pay for it. A failure is only logged:
-    /// the function still starts, and its requests answer 503 until DynamoDB is back.
+    /// Opens connections to DynamoDB (TCP, TLS, credentials, endpoint) with parallel GetItems of a
+    /// key that no item has, as many as a request makes at once (a linked user's list: the link,
+    /// the customer and the page), so that the first request finds them open. A failure is only
+    /// logged: the function still starts, and its requests answer 503 until DynamoDB is back.
     pub async fn connect(&self) {
-        let read = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::connect().to_map()))
-            .projection_expression(PK)
-            .send()
-            .await;
-        if let Err(err) = read {
+        let read = || {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(keys::connect().to_map()))
+                .projection_expression(PK)
+                .send()
+        };
+        let (a, b, c) = tokio::join!(read(), read(), read());
+        if let Some(Err(err)) = [a, b, c].into_iter().find(Result::is_err) {
             let err = sdk_error(err);
             tracing::warn!(error = %err, "could not connect to DynamoDB during init");
         }

@@ -50,9 +50,18 @@ impl Target {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // As a Lambda, the functions' single-threaded runtime; as a load generator, every core, as
+    // local-api has.
+    let mut runtime = match args.first().map(String::as_str) {
+        Some("load") => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    runtime.enable_all().build()?.block_on(run(args))
+}
+
+async fn run(args: Vec<String>) -> Result<(), Error> {
     let target = Arc::new(Target::from_env().await?);
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] => lambda(target).await,

@@ -3,7 +3,7 @@
 
 use lambda_http::{Body, Error, Request, Response, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_http::run(service_fn(|_request: Request| async {
         Ok::<_, Error>(

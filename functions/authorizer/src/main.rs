@@ -3,7 +3,7 @@
 use authorizer::{ApiGatewayCustomAuthorizerRequest, Authorizer};
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::config::init_tracing();
     let authorizer = match Authorizer::from_env().await {

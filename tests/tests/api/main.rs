@@ -3,6 +3,7 @@
 mod addresses;
 mod auth;
 mod common;
+mod connect;
 mod credit_limit_orders;
 mod crm_events;
 mod customers;
