@@ -13,7 +13,8 @@
 #   BENCH_COLD_STARTS (10)    cold starts per binary
 #   BENCH_WARM (1000)         timed warm invocations per binary
 #   BENCH_SOAK (10000)        invocations per binary before the last RSS reading
-#   BENCH_LOAD_SECONDS (30)   length of each throughput run; BENCH_CONNECTIONS (64) its concurrency
+#   BENCH_LOAD_SECONDS (30)   load time of local-api and of the GetItem baseline each, in 3 alternating
+#                             rounds; BENCH_CONNECTIONS (64) the concurrency
 #   BENCH_INIT_ENV            NAME=value[,...]: an extra cold-start row per DynamoDB function with
 #                             these variables; default DYNAMODB_CONNECT_AT_INIT=true (the template's
 #                             ConnectAtInit), so that both ways are measured; empty: no extra rows

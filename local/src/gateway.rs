@@ -6,10 +6,10 @@
 use crate::template::{GatewayResponse, Template};
 use authorizer::{ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse, Authorizer};
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
 use shared::AppState;
 use std::collections::HashMap;
@@ -44,24 +44,53 @@ pub struct Gateway {
     groups: HashMap<&'static str, Router>,
 }
 
+/// What an authorizer's answer grants: the resources it allows and the context API Gateway hands
+/// the function (its `context` plus `principalId`), built once per answer.
+struct Grant {
+    allowed: Vec<String>,
+    fields: HashMap<String, serde_json::Value>,
+}
+
+impl Grant {
+    fn of(policy: ApiGatewayCustomAuthorizerResponse) -> Self {
+        let allowed = policy
+            .policy_document
+            .statement
+            .into_iter()
+            .filter(|s| s.effect == lambda_http::aws_lambda_events::iam::IamPolicyEffect::Allow)
+            .flat_map(|s| s.resource)
+            .collect();
+        let mut fields: HashMap<String, serde_json::Value> = match policy.context {
+            serde_json::Value::Object(map) => map.into_iter().collect(),
+            _ => HashMap::new(),
+        };
+        fields.insert("principalId".into(), policy.principal_id.unwrap_or_default().into());
+        Self { allowed, fields }
+    }
+
+    fn allows(&self, method_arn: &str) -> bool {
+        self.allowed.iter().any(|r| arn_matches(r, method_arn))
+    }
+}
+
 /// API Gateway's authorizer cache: an Allow policy is reused for the same token for the
 /// template's `ReauthorizeEvery` seconds; a rejected token is asked about every time.
 struct PolicyCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, ApiGatewayCustomAuthorizerResponse)>>,
+    entries: Mutex<HashMap<String, (Instant, Arc<Grant>)>>,
 }
 
 impl PolicyCache {
     /// Enough for any local use; past it, expired entries go, then everything.
     const MAX_ENTRIES: usize = 10_000;
 
-    fn get(&self, token: &str) -> Option<ApiGatewayCustomAuthorizerResponse> {
+    fn get(&self, token: &str) -> Option<Arc<Grant>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (at, policy) = entries.get(token)?;
-        (at.elapsed() < self.ttl).then(|| policy.clone())
+        let (at, grant) = entries.get(token)?;
+        (at.elapsed() < self.ttl).then(|| grant.clone())
     }
 
-    fn put(&self, token: String, policy: &ApiGatewayCustomAuthorizerResponse) {
+    fn put(&self, token: &str, grant: &Arc<Grant>) {
         if self.ttl.is_zero() {
             return;
         }
@@ -72,7 +101,7 @@ impl PolicyCache {
                 entries.clear();
             }
         }
-        entries.insert(token, (Instant::now(), policy.clone()));
+        entries.insert(token.to_owned(), (Instant::now(), grant.clone()));
     }
 }
 
@@ -152,19 +181,12 @@ impl Gateway {
 }
 
 async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Response {
-    let method = request.method().as_str().to_owned();
-    let path = request.uri().path().to_owned();
-    let Some(route) = gw.template.route(&method, &path) else {
+    let Some(route) = gw.template.route(request.method().as_str(), request.uri().path()) else {
         return gw.gateway_response("MISSING_AUTHENTICATION_TOKEN", StatusCode::NOT_FOUND, "route not found");
     };
 
     // API Gateway's TOKEN authorizer: the identity source must be present and match the
     // validation expression before the function is even called.
-    let token = request
-        .headers()
-        .get(gw.template.authorizer.header.as_str())
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let unauthorized = || {
         gw.gateway_response(
             "UNAUTHORIZED",
@@ -172,57 +194,48 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
             "missing or invalid bearer token",
         )
     };
-    let Some(token) = token.filter(|t| gw.validation.as_ref().is_none_or(|re| re.is_match(t))) else {
+    let token = request
+        .headers()
+        .get(gw.template.authorizer.header.as_str())
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| gw.validation.as_ref().is_none_or(|re| re.is_match(t)));
+    let Some(token) = token else {
         return unauthorized();
     };
-    let method_arn = format!("{LOCAL_ARN_PREFIX}/{LOCAL_STAGE}/{method}{path}");
-    let policy = match gw.policies.get(&token) {
-        Some(policy) => policy,
+    let path = request.uri().path();
+    let method_arn = format!("{LOCAL_ARN_PREFIX}/{LOCAL_STAGE}/{}{path}", request.method());
+    let grant = match gw.policies.get(token) {
+        Some(grant) => grant,
         None => {
             let mut event = ApiGatewayCustomAuthorizerRequest::default();
             event.type_ = Some("TOKEN".into());
-            event.authorization_token = Some(token.clone());
+            event.authorization_token = Some(token.to_owned());
             event.method_arn = Some(method_arn.clone());
             let Ok(policy) = gw.authorizer.authorize(event).await else {
                 return unauthorized();
             };
-            gw.policies.put(token, &policy);
-            policy
+            let grant = Arc::new(Grant::of(policy));
+            gw.policies.put(token, &grant);
+            grant
         }
     };
-    let allowed = policy.policy_document.statement.iter().any(|s| {
-        s.effect == lambda_http::aws_lambda_events::iam::IamPolicyEffect::Allow
-            && s.resource.iter().any(|r| arn_matches(r, &method_arn))
-    });
-    if !allowed {
+    if !grant.allows(&method_arn) {
         return gw.gateway_response("ACCESS_DENIED", StatusCode::FORBIDDEN, "access denied");
     }
 
     // The request context a REST API proxy integration gives the function.
-    let mut authorizer_fields = match policy.context {
-        serde_json::Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    authorizer_fields.insert("principalId".into(), policy.principal_id.unwrap_or_default().into());
-    let context = serde_json::json!({
-        "requestId": uuid_v4_like(),
-        "stage": LOCAL_STAGE,
-        "resourcePath": route.path,
-        "httpMethod": method,
-        "path": format!("/{LOCAL_STAGE}{path}"),
-        "authorizer": authorizer_fields,
-        "identity": {},
-    });
-    let Ok(context) = serde_json::from_value(context) else {
-        return gw.gateway_response("DEFAULT_5XX", StatusCode::INTERNAL_SERVER_ERROR, "bad request context");
-    };
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.request_id = Some(uuid_v4_like());
+    context.stage = Some(LOCAL_STAGE.into());
+    context.resource_path = Some(route.path.clone());
+    context.http_method = request.method().clone();
+    context.path = Some(format!("/{LOCAL_STAGE}{path}"));
+    context.authorizer.fields = grant.fields.clone();
     request.extensions_mut().insert(RequestContext::ApiGatewayV1(context));
 
     let Some(router) = gw.groups.get(route.group.as_str()) else {
         return gw.gateway_response("DEFAULT_5XX", StatusCode::INTERNAL_SERVER_ERROR, "no such group");
     };
-    let (parts, body) = request.into_parts();
-    let request = Request::from_parts(parts, Body::new(body));
     match router.clone().oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},

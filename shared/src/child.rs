@@ -13,13 +13,13 @@ use crate::idempotency::Record;
 use crate::ids::{BankId, CustomerId};
 use crate::keys::{self, ChildKind, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, Item, Patch, RECORD_INDEX, Store, Tx, VERSION, Versioned, internal, sdk_error};
+use crate::store::{BANK_ID, Patch, RECORD_INDEX, Store, Tx, VERSION, Versioned, internal, sdk_error, versioned};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 /// A kind of item stored under a customer.
 pub trait Child: Serialize + DeserializeOwned + Send + Sync {
@@ -30,23 +30,14 @@ pub trait Child: Serialize + DeserializeOwned + Send + Sync {
     fn id(&self) -> String;
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(bound = "T: Serialize + DeserializeOwned")]
-struct ChildItem<T> {
+#[derive(Serialize)]
+struct ChildItem<'a, T> {
     pk: String,
     sk: String,
     bank_id: BankId,
     version: u64,
     #[serde(flatten)]
-    child: T,
-}
-
-fn from_item<T: Child>(item: Item) -> Result<Versioned<T>, ApiError> {
-    let item: ChildItem<T> = serde_dynamo::from_item(item).map_err(internal)?;
-    Ok(Versioned {
-        item: item.child,
-        version: item.version,
-    })
+    child: &'a T,
 }
 
 impl Store {
@@ -64,7 +55,7 @@ impl Store {
             sk: key.sk,
             bank_id: bank.clone(),
             version: 1,
-            child,
+            child: &child,
         };
         let customer_exists = ConditionCheck::builder()
             .table_name(self.table())
@@ -83,10 +74,10 @@ impl Store {
             TransactWriteItem::builder().condition_check(customer_exists).build(),
             TransactWriteItem::builder().put(put).build(),
         ];
-        items.extend(self.record_item(record, &item.child)?);
+        items.extend(self.record_item(record, &child)?);
         match self.transact(items).await {
             Ok(()) => Ok(Versioned {
-                item: item.child,
+                item: child,
                 version: 1,
             }),
             Err(Tx::Failed(RECORD_INDEX)) => Err(ApiError::KeyInUse),
@@ -112,7 +103,7 @@ impl Store {
             .expression_attribute_values(":pk", AttributeValue::S(keys::customer_pk(customer)))
             .expression_attribute_values(":prefix", AttributeValue::S(T::KIND.prefix().to_owned()));
         let (items, next) = self.query_page(query, limit, start, &[PK, SK]).await?;
-        let items = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        let items = items.into_iter().map(versioned).collect::<Result<_, _>>()?;
         Ok(Page { items, next })
     }
 
@@ -134,7 +125,7 @@ impl Store {
             .map_err(sdk_error)?;
         match out.item {
             Some(item) if matches!(item.get(BANK_ID), Some(AttributeValue::S(b)) if b == bank.as_str()) => {
-                from_item(item)
+                versioned(item)
             }
             _ => Err(ApiError::NotFound(T::NAME)),
         }
@@ -150,7 +141,7 @@ impl Store {
         if_match: Option<u64>,
     ) -> Result<Versioned<T>, ApiError> {
         let key = keys::child(customer, T::KIND, id);
-        from_item(self.update_versioned(key, bank, patch, if_match, T::NAME).await?)
+        versioned(self.update_versioned(key, bank, patch, if_match, T::NAME).await?)
     }
 
     /// Deletes one child; 404 when it is not there (so a second delete is a 404).

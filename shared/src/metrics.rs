@@ -3,11 +3,14 @@
 //! Dimensions are route templates and fixed names only: never ids or personal data.
 
 use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The metrics' namespace (`METRICS_NAMESPACE`, default `CustomerApi`).
-fn namespace() -> String {
-    std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "CustomerApi".into())
+/// The metrics' namespace (`METRICS_NAMESPACE`, default `CustomerApi`), read once: it is on every
+/// request's path.
+fn namespace() -> &'static str {
+    static NAMESPACE: OnceLock<String> = OnceLock::new();
+    NAMESPACE.get_or_init(|| std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "CustomerApi".into()))
 }
 
 /// The EMF document for one value.

@@ -39,6 +39,8 @@ const MAX_RSS_GROWTH_KIB: u64 = 1024;
 const MIN_THROUGHPUT_RATIO: f64 = 0.8;
 /// How long the DynamoDB proxy holds each call (see `bench::proxy`).
 const PROXY_DELAY: Duration = Duration::from_millis(20);
+/// Untimed invocations of each subject before the cold starts (see `prime`).
+const PRIME: u64 = 1000;
 /// Invocations per interleaving block in the warm phase.
 const BLOCK: usize = 100;
 
@@ -236,9 +238,33 @@ struct Throughput {
     p50_us: f64,
     p99_us: f64,
     detail: String,
+    /// Requests per second of each round, when this sums several.
+    rounds: Vec<f64>,
 }
 
 impl Throughput {
+    /// The rounds as one run: their requests, errors and time summed, the median round's p50 and
+    /// the worst p99.
+    fn of_rounds(rounds: Vec<Result<Throughput, String>>) -> Result<Throughput, String> {
+        let rounds: Vec<Throughput> = rounds.into_iter().collect::<Result<_, _>>()?;
+        let mut p50s: Vec<f64> = rounds.iter().map(|r| r.p50_us).collect();
+        p50s.sort_by(f64::total_cmp);
+        Ok(Throughput {
+            requests: rounds.iter().map(|r| r.requests).sum(),
+            errors: rounds.iter().map(|r| r.errors).sum(),
+            seconds: rounds.iter().map(|r| r.seconds).sum(),
+            p50_us: p50s.get(p50s.len() / 2).copied().unwrap_or_default(),
+            p99_us: rounds.iter().map(|r| r.p99_us).fold(0.0, f64::max),
+            detail: rounds
+                .iter()
+                .map(|r| r.detail.as_str())
+                .filter(|d| !d.is_empty())
+                .collect::<Vec<_>>()
+                .join("; "),
+            rounds: rounds.iter().map(Throughput::rps).collect(),
+        })
+    }
+
     fn rps(&self) -> f64 {
         if self.seconds > 0.0 {
             (self.requests - self.errors.min(self.requests)) as f64 / self.seconds
@@ -318,20 +344,30 @@ async fn run() -> Result<bool, String> {
         subject.m.zip_bytes = Some(zipped_size(&subject.launch.bootstrap, &zip)?);
     }
 
-    // DynamoDB Local is a JVM: let it compile its hot paths before anything is timed.
-    progress("warming DynamoDB Local up (2,000 GetItems)");
-    for _ in 0..2000 {
+    // DynamoDB Local is a JVM: its first few hundred calls of an operation run interpreted. A first
+    // invocation timed against a cold path measures the emulator, not the function (with it, the
+    // one function whose request is a TransactWriteItems looked 3.3x its warm self), so every
+    // request that is timed is sent PRIME times through a running copy of its binary first.
+    let mut api = RuntimeApi::start(config.runtime_port).await?;
+    progress(format!(
+        "warming DynamoDB Local up: {PRIME} of each timed request, and {PRIME} raw GetItems"
+    ));
+    for _ in 0..PRIME {
         raw_get_item(&client, &table).await?;
+    }
+    let mut n = 0u64;
+    for subject in subjects.iter_mut().filter(|s| !s.cold_only) {
+        if let Err(e) = prime(&mut api, subject, &mut n).await {
+            subject.m.errors.push(format!("warm-up: {e}"));
+        }
     }
 
     // ----- 2. cold starts, round robin so that the machine's load is shared fairly
-    let mut api = RuntimeApi::start(config.runtime_port).await?;
     progress(format!(
         "cold starts: {} rounds over {} binaries",
         config.cold_starts,
         subjects.len()
     ));
-    let mut n = 0u64;
     for _round in 0..config.cold_starts {
         for subject in subjects.iter_mut() {
             n += 1;
@@ -444,11 +480,8 @@ async fn run() -> Result<bool, String> {
     drop(proxy);
     drop(api);
 
-    // ----- 5. throughput: the local API under wrk, then DynamoDB Local's own GetItem
-    progress(format!(
-        "throughput: local-api GET customer, wrk {} connections for {} s",
-        config.connections, config.load_seconds
-    ));
+    // ----- 5. throughput: the local API under wrk, in turns with DynamoDB Local's own GetItem
+    progress("throughput: warming local-api and the GetItem baseline up (5 s each)");
     let (api_load, ddb_load) = throughput(&config, &table, &page_secret, &keys_dir, &token).await;
 
     // ----- report
@@ -694,6 +727,27 @@ fn subjects(
     Ok(subjects)
 }
 
+/// Runs the subject for `PRIME` untimed invocations, so that DynamoDB Local has compiled the paths
+/// of its request.
+async fn prime(api: &mut RuntimeApi, subject: &Subject, n: &mut u64) -> Result<(), String> {
+    let mut process = api.spawn(&subject.launch)?;
+    let (_, poll) = api.init(&mut process).await?;
+    let mut poll = Some(poll);
+    for _ in 0..PRIME {
+        *n += 1;
+        let invoked = api
+            .invoke(&mut process, poll.take(), subject.payload.render(*n))
+            .await?;
+        if !subject.payload.accepts(&invoked) {
+            return Err(format!(
+                "an invocation answered {}",
+                String::from_utf8_lossy(&invoked.body)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Starts the subject, times its init and first invocation, and kills it.
 async fn cold_start(api: &mut RuntimeApi, subject: &mut Subject, n: u64) -> Result<(), String> {
     let mut process = api.spawn(&subject.launch)?;
@@ -850,6 +904,12 @@ fn sdk_env(config: &Config) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Rounds of the throughput run: local-api and the GetItem baseline take turns, so that both see the
+/// same machine (on 2 shared cores a 30 s run of one and then of the other drifted by 10-15%).
+const LOAD_ROUNDS: u64 = 3;
+
+/// The local API under wrk and DynamoDB Local's own GetItem, in `LOAD_ROUNDS` alternating rounds
+/// that share `BENCH_LOAD_SECONDS`, after a 5 s warm-up of each.
 async fn throughput(
     config: &Config,
     table: &str,
@@ -857,137 +917,164 @@ async fn throughput(
     keys_dir: &Path,
     token: &str,
 ) -> (Result<Throughput, String>, Result<Throughput, String>) {
-    let api = local_api_load(config, table, page_secret, keys_dir, token).await;
-    progress(format!(
-        "throughput: DynamoDB Local GetItem through the SDK, {} tasks for {} s",
-        config.connections, config.load_seconds
-    ));
-    let ddb = ddb_load(config, table).await;
-    (api, ddb)
+    let api = match LocalApi::start(config, table, page_secret, keys_dir, token).await {
+        Ok(api) => api,
+        Err(e) => return (Err(e), Err("not measured: local-api did not start".into())),
+    };
+    let (mut api_rounds, mut ddb_rounds) = (Vec::new(), Vec::new());
+    let seconds = (config.load_seconds / LOAD_ROUNDS).max(1);
+    let warm_up = async {
+        api.wrk(5).await?;
+        ddb_load(config, table, 5).await
+    };
+    if let Err(e) = warm_up.await {
+        return (Err(format!("warm-up: {e}")), Err(format!("warm-up: {e}")));
+    }
+    for round in 1..=LOAD_ROUNDS {
+        progress(format!(
+            "throughput round {round}/{LOAD_ROUNDS}: local-api GET customer (wrk, {} connections), then \
+             DynamoDB Local GetItem through the SDK ({} tasks), {seconds} s each",
+            config.connections, config.connections
+        ));
+        api_rounds.push(api.wrk(seconds).await);
+        ddb_rounds.push(ddb_load(config, table, seconds).await);
+    }
+    (Throughput::of_rounds(api_rounds), Throughput::of_rounds(ddb_rounds))
 }
 
-async fn local_api_load(
-    config: &Config,
-    table: &str,
-    page_secret: &str,
-    keys_dir: &Path,
-    token: &str,
-) -> Result<Throughput, String> {
-    let binary = config.bin_dir.join("local-api/bootstrap");
-    let log = std::fs::File::create(config.work.join("logs/local-api.log")).map_err(|e| e.to_string())?;
-    let mut command = Command::new(&binary);
-    command
-        .arg("serve")
-        .env_clear()
-        .envs(sdk_env(config))
-        .env("PORT", config.api_port.to_string())
-        .env("TABLE_NAME", table)
-        .env("LOCAL_DIR", keys_dir)
-        .env("PAGE_TOKEN_SECRET", page_secret)
-        .env("LOCAL_TEMPLATE", config.root.join("template.yaml"))
-        .env("RUST_LOG", "info")
-        .current_dir(&config.root)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log);
-    let _server = Guard(
+/// local-api serving the fixture table, and the wrk script that calls GET customer with a token.
+struct LocalApi {
+    _server: Guard,
+    url: String,
+    script: PathBuf,
+    connections: usize,
+}
+
+impl LocalApi {
+    async fn start(
+        config: &Config,
+        table: &str,
+        page_secret: &str,
+        keys_dir: &Path,
+        token: &str,
+    ) -> Result<Self, String> {
+        let binary = config.bin_dir.join("local-api/bootstrap");
+        let log = std::fs::File::create(config.work.join("logs/local-api.log")).map_err(|e| e.to_string())?;
+        let mut command = Command::new(&binary);
         command
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
-    );
-    let url = format!(
-        "http://127.0.0.1:{}/v1/banks/{}/customers/{}",
-        config.api_port,
-        fixture::BANK_ID,
-        fixture::CUSTOMER_ID
-    );
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut ready = false;
-    for _ in 0..300 {
-        if let Ok(r) = http.get(&url).bearer_auth(token).send().await {
-            if r.status() == 200 {
-                ready = true;
-                break;
+            .arg("serve")
+            .env_clear()
+            .envs(sdk_env(config))
+            .env("PORT", config.api_port.to_string())
+            .env("TABLE_NAME", table)
+            .env("LOCAL_DIR", keys_dir)
+            .env("PAGE_TOKEN_SECRET", page_secret)
+            .env("LOCAL_TEMPLATE", config.root.join("template.yaml"))
+            .env("RUST_LOG", "info")
+            .current_dir(&config.root)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log);
+        let server = Guard(
+            command
+                .spawn()
+                .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
+        );
+        let url = format!(
+            "http://127.0.0.1:{}/v1/banks/{}/customers/{}",
+            config.api_port,
+            fixture::BANK_ID,
+            fixture::CUSTOMER_ID
+        );
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let mut ready = false;
+        for _ in 0..300 {
+            if let Ok(r) = http.get(&url).bearer_auth(token).send().await {
+                if r.status() == 200 {
+                    ready = true;
+                    break;
+                }
+                return Err(format!("local-api answered {} to GET customer", r.status()));
             }
-            return Err(format!("local-api answered {} to GET customer", r.status()));
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        if !ready {
+            return Err("local-api did not answer within 30 s".into());
+        }
+        let script = config.work.join("wrk.lua");
+        std::fs::write(
+            &script,
+            format!(
+                "wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n\
+                 done = function(summary, latency, requests)\n  \
+                   local e = summary.errors\n  \
+                   io.write(string.format('BENCH_JSON {{\"requests\":%d,\"duration_us\":%d,\"connect\":%d,\"read\":%d,\
+                 \"write\":%d,\"status\":%d,\"timeout\":%d,\"p50_us\":%d,\"p99_us\":%d}}\\n', summary.requests, \
+                 summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), \
+                 latency:percentile(99)))\n\
+                 end\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Self {
+            _server: server,
+            url,
+            script,
+            connections: config.connections,
+        })
     }
-    if !ready {
-        return Err("local-api did not answer within 30 s".into());
-    }
-    let script = config.work.join("wrk.lua");
-    std::fs::write(
-        &script,
-        format!(
-            "wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n\
-             done = function(summary, latency, requests)\n  \
-               local e = summary.errors\n  \
-               io.write(string.format('BENCH_JSON {{\"requests\":%d,\"duration_us\":%d,\"connect\":%d,\"read\":%d,\
-             \"write\":%d,\"status\":%d,\"timeout\":%d,\"p50_us\":%d,\"p99_us\":%d}}\\n', summary.requests, \
-             summary.duration, e.connect, e.read, e.write, e.status, e.timeout, latency:percentile(50), \
-             latency:percentile(99)))\n\
-             end\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
-    let wrk = |seconds: u64| {
+
+    /// One wrk run of `seconds`.
+    async fn wrk(&self, seconds: u64) -> Result<Throughput, String> {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
         let mut command = Command::new("timeout");
         command
             .arg((seconds + 60).to_string())
             .arg("wrk")
             .arg(format!("-t{threads}"))
-            .arg(format!("-c{}", config.connections))
+            .arg(format!("-c{}", self.connections))
             .arg(format!("-d{seconds}s"))
             .args(["--timeout", "5s", "-s"])
-            .arg(&script)
-            .arg(&url);
-        command
-    };
-    // Five seconds to warm local-api's connection pool and DynamoDB Local up, then the run.
-    run_json(wrk(5)).await?;
-    let out = run_json(wrk(config.load_seconds)).await?;
-    let errors = ["connect", "read", "write", "status", "timeout"]
-        .iter()
-        .map(|k| out[k].as_u64().unwrap_or_default())
-        .sum();
-    let detail = ["connect", "read", "write", "status", "timeout"]
-        .iter()
-        .filter(|k| out[**k].as_u64().unwrap_or_default() > 0)
-        .map(|k| format!("{k} {}", out[*k]))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Ok(Throughput {
-        requests: out["requests"].as_u64().unwrap_or_default(),
-        errors,
-        seconds: out["duration_us"].as_f64().unwrap_or_default() / 1e6,
-        p50_us: out["p50_us"].as_f64().unwrap_or_default(),
-        p99_us: out["p99_us"].as_f64().unwrap_or_default(),
-        detail,
-    })
+            .arg(&self.script)
+            .arg(&self.url);
+        let out = run_json(command).await?;
+        const ERRORS: [&str; 5] = ["connect", "read", "write", "status", "timeout"];
+        let errors = ERRORS.iter().map(|k| out[k].as_u64().unwrap_or_default()).sum();
+        let detail = ERRORS
+            .iter()
+            .filter(|k| out[**k].as_u64().unwrap_or_default() > 0)
+            .map(|k| format!("{k} {}", out[*k]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Throughput {
+            requests: out["requests"].as_u64().unwrap_or_default(),
+            errors,
+            seconds: out["duration_us"].as_f64().unwrap_or_default() / 1e6,
+            p50_us: out["p50_us"].as_f64().unwrap_or_default(),
+            p99_us: out["p99_us"].as_f64().unwrap_or_default(),
+            detail,
+            rounds: Vec::new(),
+        })
+    }
 }
 
-async fn ddb_load(config: &Config, table: &str) -> Result<Throughput, String> {
+/// One run of `ddb-baseline load`: as many tasks as wrk has connections, for `seconds`.
+async fn ddb_load(config: &Config, table: &str, seconds: u64) -> Result<Throughput, String> {
     let binary = config.bin_dir.join("ddb-baseline/bootstrap");
-    let load = |seconds: u64| {
-        let mut command = Command::new("timeout");
-        command
-            .arg((seconds + 60).to_string())
-            .arg(&binary)
-            .args(["load", &config.connections.to_string(), &seconds.to_string()])
-            .env_clear()
-            .envs(sdk_env(config))
-            .env("TABLE_NAME", table)
-            .env("BENCH_CUSTOMER_ID", fixture::CUSTOMER_ID);
-        command
-    };
-    run_json(load(5)).await?;
-    let out = run_json(load(config.load_seconds)).await?;
+    let mut command = Command::new("timeout");
+    command
+        .arg((seconds + 60).to_string())
+        .arg(&binary)
+        .args(["load", &config.connections.to_string(), &seconds.to_string()])
+        .env_clear()
+        .envs(sdk_env(config))
+        .env("TABLE_NAME", table)
+        .env("BENCH_CUSTOMER_ID", fixture::CUSTOMER_ID);
+    let out = run_json(command).await?;
     Ok(Throughput {
         requests: out["requests"].as_u64().unwrap_or_default(),
         errors: out["errors"].as_u64().unwrap_or_default(),
@@ -995,6 +1082,7 @@ async fn ddb_load(config: &Config, table: &str) -> Result<Throughput, String> {
         p50_us: out["p50_us"].as_f64().unwrap_or_default(),
         p99_us: out["p99_us"].as_f64().unwrap_or_default(),
         detail: String::new(),
+        rounds: Vec::new(),
     })
 }
 
@@ -1251,14 +1339,14 @@ impl Report<'_> {
         for (label, load) in [
             (
                 format!(
-                    "local-api GET customer (wrk, {} connections, {} s)",
+                    "local-api GET customer (wrk, {} connections, {} s in {LOAD_ROUNDS} rounds)",
                     self.config.connections, self.config.load_seconds
                 ),
                 self.api_load,
             ),
             (
                 format!(
-                    "DynamoDB Local GetItem through the SDK ({} tasks, {} s)",
+                    "DynamoDB Local GetItem through the SDK ({} tasks, {} s in {LOAD_ROUNDS} rounds, between local-api's)",
                     self.config.connections, self.config.load_seconds
                 ),
                 self.ddb_load,
@@ -1619,10 +1707,16 @@ impl Report<'_> {
                         MIN_THROUGHPUT_RATIO * 100.0
                     ),
                     format!(
-                        "{:.0} vs {:.0} req/s = {:.0}%; {} errors",
+                        "{:.0} vs {:.0} req/s = {:.0}% (rounds: {}); {} errors",
                         api.rps(),
                         ddb.rps(),
                         r * 100.0,
+                        api.rounds
+                            .iter()
+                            .zip(&ddb.rounds)
+                            .map(|(a, d)| format!("{:.0}%", a / d * 100.0))
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         api.errors
                     ),
                     verdict(r >= MIN_THROUGHPUT_RATIO && api.errors == 0),
@@ -1739,10 +1833,12 @@ impl Report<'_> {
              one round trip) and its `ConsumedCapacity`. The proxy holds every call for {delay} ms, as a real \
              DynamoDB would take a few: otherwise DynamoDB Local answers a call before the SDK has opened a second \
              connection for a call made beside it, which then follows on the first connection and looks sequential.\n\
-             - Throughput: local-api (release) on 127.0.0.1:{api}, `wrk -c{conns} -d{secs}s` after a 5 s warm-up, \
-             GET customer with a staff token; then `ddb-baseline load {conns} {secs}`: {conns} tasks sharing one SDK \
-             client looping on GetItem of the same customer, also after 5 s of warm-up. Everything, load generators \
-             included, shares the machine's {nproc} CPUs with DynamoDB Local's JVM (and, here, whatever else runs).\n\
+             - Throughput: local-api (release) on 127.0.0.1:{api}, `wrk -c{conns}` on GET customer with a staff \
+             token, and `ddb-baseline load {conns}`: {conns} tasks sharing one SDK client (the functions' settings) \
+             looping on GetItem of the same customer. After 5 s of warm-up each, they take turns for {rounds} rounds \
+             of {round_secs} s, so that both see the same machine; the ratio is of the totals, and each round's is \
+             shown. Everything, load generators included, shares the machine's {nproc} CPUs with DynamoDB Local's \
+             JVM (and, here, whatever else runs).\n\
              - On Lambda a 128 MB function gets a fraction of one vCPU, so absolute init and latency there are \
              several times these; the ratios to the baselines are what carry over.",
             rt = c.runtime_port,
@@ -1756,7 +1852,8 @@ impl Report<'_> {
             ddb = c.ddb_port,
             api = c.api_port,
             conns = c.connections,
-            secs = c.load_seconds,
+            rounds = LOAD_ROUNDS,
+            round_secs = (c.load_seconds / LOAD_ROUNDS).max(1),
             nproc = m["nproc"],
         );
         (printed, doc)
