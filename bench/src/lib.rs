@@ -3,6 +3,7 @@
 //! against a baseline measured in the same run. `runtime-harness` runs it all; `hello` and
 //! `ddb-baseline` are the baselines. See `scripts/bench.sh`.
 
+pub mod cpu;
 pub mod fixture;
 pub mod proxy;
 pub mod runtime;

@@ -196,22 +196,17 @@ impl Client {
     }
 }
 
-/// An access-log line: `{"level":"INFO","fields":{"message":"request","request_id":…,"method":…,
-/// "route":…,"status":…,"latency_ms":…}}` (the fields may also sit at the top level).
+/// An access-log line, which is also the request's EMF latency metric:
+/// `{"_aws":{…},"Route":"GET /v1/…","Latency":…,"level":"INFO","message":"request","request_id":…,"status":…}`.
 fn access_entries(stdout: &str) -> Vec<Value> {
     stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .filter_map(|v| {
-            let fields = if v.get("fields").is_some_and(Value::is_object) {
-                v["fields"].clone()
-            } else {
-                v
-            };
-            let complete = ["request_id", "method", "route", "status", "latency_ms"]
-                .iter()
-                .all(|k| fields.get(k).is_some());
-            complete.then_some(fields)
+        .filter(|v| {
+            v["message"] == "request"
+                && ["_aws", "Route", "Latency", "request_id", "status"]
+                    .iter()
+                    .all(|k| v.get(k).is_some())
         })
         .collect()
 }
@@ -667,10 +662,9 @@ async fn personal_data_and_tokens_never_reach_the_logs() {
             .filter(|e| e["request_id"] == json!(s.request_id))
             .collect();
         match lines.as_slice() {
-            [e] if e["method"] == json!(s.method.as_str())
-                && e["route"] == json!(s.route)
+            [e] if e["Route"] == json!(format!("{} {}", s.method, s.route))
                 && e["status"] == json!(s.status)
-                && e["latency_ms"].as_f64().is_some_and(|l| l >= 0.0) => {}
+                && e["Latency"].as_f64().is_some_and(|l| l >= 0.0) => {}
             other => problems.push(format!(
                 "{} ({} {} → {}, request id {}): access log lines {other:?}",
                 s.what, s.method, s.route, s.status, s.request_id

@@ -1,5 +1,6 @@
 //! What every group's router shares: problem+json fallbacks, the request id header, one access log
-//! line per request (route template, status, latency: never ids, bodies or tokens), and ETags.
+//! line per request that is also its latency metric (`metrics::request`: route template, status,
+//! latency, request id; never ids, bodies or tokens), and ETags.
 
 use crate::error::ApiError;
 use axum::Router;
@@ -87,16 +88,12 @@ async fn access_log(request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        request_id,
-        method = %method,
-        route,
-        status = response.status().as_u16(),
-        latency_ms,
-        "request"
+    crate::metrics::request(
+        &format!("{method} {route}"),
+        &request_id,
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0,
     );
-    crate::metrics::latency(&format!("{method} {route}"), latency_ms);
     response
 }
 

@@ -12,6 +12,7 @@
 //! - `BENCH_INIT_ENV` (`NAME=value,...`, optional): extra variables for a second cold-start row per
 //!   DynamoDB function, e.g. a setting that opens the connection during init.
 
+use bench::cpu;
 use bench::fixture::{self, Event, Function};
 use bench::proxy::{self, Call, Proxy};
 use bench::runtime::{Invoked, Launch, Process, RuntimeApi};
@@ -240,6 +241,8 @@ struct Throughput {
     detail: String,
     /// Requests per second of each round, when this sums several.
     rounds: Vec<f64>,
+    /// CPU spent during the run(s).
+    cpu: cpu::Spent,
 }
 
 impl Throughput {
@@ -262,6 +265,15 @@ impl Throughput {
                 .collect::<Vec<_>>()
                 .join("; "),
             rounds: rounds.iter().map(Throughput::rps).collect(),
+            cpu: rounds.iter().fold(
+                cpu::Spent {
+                    server: Some(0.0),
+                    generator: Some(0.0),
+                    dynamodb: Some(0.0),
+                    machine: Some((0.0, 0.0)),
+                },
+                |sum, r| sum.add(&r.cpu),
+            ),
         })
     }
 
@@ -917,7 +929,8 @@ async fn throughput(
     keys_dir: &Path,
     token: &str,
 ) -> (Result<Throughput, String>, Result<Throughput, String>) {
-    let api = match LocalApi::start(config, table, page_secret, keys_dir, token).await {
+    let dynamodb = cpu::dynamodb_local_pid(&config.root, config.ddb_port);
+    let api = match LocalApi::start(config, table, page_secret, keys_dir, token, dynamodb).await {
         Ok(api) => api,
         Err(e) => return (Err(e), Err("not measured: local-api did not start".into())),
     };
@@ -925,7 +938,7 @@ async fn throughput(
     let seconds = (config.load_seconds / LOAD_ROUNDS).max(1);
     let warm_up = async {
         api.wrk(5).await?;
-        ddb_load(config, table, 5).await
+        ddb_load(config, table, 5, dynamodb).await
     };
     if let Err(e) = warm_up.await {
         return (Err(format!("warm-up: {e}")), Err(format!("warm-up: {e}")));
@@ -937,14 +950,15 @@ async fn throughput(
             config.connections, config.connections
         ));
         api_rounds.push(api.wrk(seconds).await);
-        ddb_rounds.push(ddb_load(config, table, seconds).await);
+        ddb_rounds.push(ddb_load(config, table, seconds, dynamodb).await);
     }
     (Throughput::of_rounds(api_rounds), Throughput::of_rounds(ddb_rounds))
 }
 
 /// local-api serving the fixture table, and the wrk script that calls GET customer with a token.
 struct LocalApi {
-    _server: Guard,
+    server: Guard,
+    dynamodb: Option<u32>,
     url: String,
     script: PathBuf,
     connections: usize,
@@ -957,6 +971,7 @@ impl LocalApi {
         page_secret: &str,
         keys_dir: &Path,
         token: &str,
+        dynamodb: Option<u32>,
     ) -> Result<Self, String> {
         let binary = config.bin_dir.join("local-api/bootstrap");
         let log = std::fs::File::create(config.work.join("logs/local-api.log")).map_err(|e| e.to_string())?;
@@ -1021,7 +1036,8 @@ impl LocalApi {
         )
         .map_err(|e| e.to_string())?;
         Ok(Self {
-            _server: server,
+            server,
+            dynamodb,
             url,
             script,
             connections: config.connections,
@@ -1041,7 +1057,9 @@ impl LocalApi {
             .args(["--timeout", "5s", "-s"])
             .arg(&self.script)
             .arg(&self.url);
+        let meter = cpu::Meter::start(Some(self.server.0.id()), self.dynamodb);
         let out = run_json(command).await?;
+        let cpu = meter.spent();
         const ERRORS: [&str; 5] = ["connect", "read", "write", "status", "timeout"];
         let errors = ERRORS.iter().map(|k| out[k].as_u64().unwrap_or_default()).sum();
         let detail = ERRORS
@@ -1058,12 +1076,13 @@ impl LocalApi {
             p99_us: out["p99_us"].as_f64().unwrap_or_default(),
             detail,
             rounds: Vec::new(),
+            cpu,
         })
     }
 }
 
 /// One run of `ddb-baseline load`: as many tasks as wrk has connections, for `seconds`.
-async fn ddb_load(config: &Config, table: &str, seconds: u64) -> Result<Throughput, String> {
+async fn ddb_load(config: &Config, table: &str, seconds: u64, dynamodb: Option<u32>) -> Result<Throughput, String> {
     let binary = config.bin_dir.join("ddb-baseline/bootstrap");
     let mut command = Command::new("timeout");
     command
@@ -1074,7 +1093,9 @@ async fn ddb_load(config: &Config, table: &str, seconds: u64) -> Result<Throughp
         .envs(sdk_env(config))
         .env("TABLE_NAME", table)
         .env("BENCH_CUSTOMER_ID", fixture::CUSTOMER_ID);
+    let meter = cpu::Meter::start(None, dynamodb);
     let out = run_json(command).await?;
+    let cpu = meter.spent();
     Ok(Throughput {
         requests: out["requests"].as_u64().unwrap_or_default(),
         errors: out["errors"].as_u64().unwrap_or_default(),
@@ -1083,7 +1104,35 @@ async fn ddb_load(config: &Config, table: &str, seconds: u64) -> Result<Throughp
         p99_us: out["p99_us"].as_f64().unwrap_or_default(),
         detail: String::new(),
         rounds: Vec::new(),
+        cpu,
     })
+}
+
+/// Where the CPU went, per request, in both runs: `; CPU per request: …`, or nothing without
+/// readings.
+fn cpu_per_request(api: &Throughput, ddb: &Throughput) -> String {
+    let per = |seconds: Option<f64>, t: &Throughput| {
+        seconds
+            .filter(|_| t.requests > 0)
+            .map_or("?".to_owned(), |s| format!("{:.0} µs", s * 1e6 / t.requests as f64))
+    };
+    let busy = |t: &Throughput| {
+        t.cpu
+            .machine
+            .filter(|(_, total)| *total > 0.0)
+            .map_or("?".to_owned(), |(b, total)| format!("{:.0}%", b / total * 100.0))
+    };
+    format!(
+        ". CPU per request: local-api {} + wrk {} + DynamoDB Local {}; the GetItem baseline {} + \
+         DynamoDB Local {}. The machine was busy {} and {} of the time",
+        per(api.cpu.server, api),
+        per(api.cpu.generator, api),
+        per(api.cpu.dynamodb, api),
+        per(ddb.cpu.generator, ddb),
+        per(ddb.cpu.dynamodb, ddb),
+        busy(api),
+        busy(ddb)
+    )
 }
 
 /// Runs `command` and parses the JSON on its last line (after `BENCH_JSON ` for wrk).
@@ -1718,7 +1767,7 @@ impl Report<'_> {
                             .collect::<Vec<_>>()
                             .join(", "),
                         api.errors
-                    ),
+                    ) + &cpu_per_request(api, ddb),
                     verdict(r >= MIN_THROUGHPUT_RATIO && api.errors == 0),
                 ));
             }
@@ -1838,7 +1887,9 @@ impl Report<'_> {
              looping on GetItem of the same customer. After 5 s of warm-up each, they take turns for {rounds} rounds \
              of {round_secs} s, so that both see the same machine; the ratio is of the totals, and each round's is \
              shown. Everything, load generators included, shares the machine's {nproc} CPUs with DynamoDB Local's \
-             JVM (and, here, whatever else runs).\n\
+             JVM (and, here, whatever else runs). CPU per request is user + system time from `/proc` (local-api's \
+             and DynamoDB Local's process, the load generator as a waited-for child) over the requests served; \
+             \"busy\" is the machine's non-idle share in `/proc/stat` during the runs.\n\
              - On Lambda a 128 MB function gets a fraction of one vCPU, so absolute init and latency there are \
              several times these; the ratios to the baselines are what carry over.",
             rt = c.runtime_port,
