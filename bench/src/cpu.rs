@@ -50,7 +50,7 @@ pub fn machine_seconds() -> Option<(f64, f64)> {
 }
 
 /// CPU seconds spent during a run, by whom.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Spent {
     /// The process under test (local-api), when it is not the load generator itself.
     pub server: Option<f64>,
@@ -63,6 +63,14 @@ pub struct Spent {
 }
 
 impl Spent {
+    /// Nothing spent, every reading present: where a sum of runs starts.
+    pub const ZERO: Spent = Spent {
+        server: Some(0.0),
+        generator: Some(0.0),
+        dynamodb: Some(0.0),
+        machine: Some((0.0, 0.0)),
+    };
+
     pub fn add(&self, other: &Spent) -> Spent {
         let sum = |a: Option<f64>, b: Option<f64>| Some(a? + b?);
         Spent {

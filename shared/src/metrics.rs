@@ -89,7 +89,7 @@ fn print(line: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
-/// The line of a business event: `CustomersCreated`, `LinksCreated`, `AuthorizerDenials`...
+/// The line of one `count`: the event's name is the metric, each dimension a field.
 fn count_line(name: &str, dimensions: &[(&str, &str)]) -> String {
     let mut fields: Map<String, Value> = dimensions
         .iter()

@@ -265,15 +265,7 @@ impl Throughput {
                 .collect::<Vec<_>>()
                 .join("; "),
             rounds: rounds.iter().map(Throughput::rps).collect(),
-            cpu: rounds.iter().fold(
-                cpu::Spent {
-                    server: Some(0.0),
-                    generator: Some(0.0),
-                    dynamodb: Some(0.0),
-                    machine: Some((0.0, 0.0)),
-                },
-                |sum, r| sum.add(&r.cpu),
-            ),
+            cpu: rounds.iter().fold(cpu::Spent::ZERO, |sum, r| sum.add(&r.cpu)),
         })
     }
 
