@@ -186,7 +186,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
     };
 
     // API Gateway's TOKEN authorizer: the identity source must be present and match the
-    // validation expression before the function is even called.
+    // validation expression before the function is even called (a cached token already did).
     let unauthorized = || {
         gw.gateway_response(
             "UNAUTHORIZED",
@@ -197,8 +197,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
     let token = request
         .headers()
         .get(gw.template.authorizer.header.as_str())
-        .and_then(|v| v.to_str().ok())
-        .filter(|t| gw.validation.as_ref().is_none_or(|re| re.is_match(t)));
+        .and_then(|v| v.to_str().ok());
     let Some(token) = token else {
         return unauthorized();
     };
@@ -207,6 +206,9 @@ async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Respons
     let grant = match gw.policies.get(token) {
         Some(grant) => grant,
         None => {
+            if gw.validation.as_ref().is_some_and(|re| !re.is_match(token)) {
+                return unauthorized();
+            }
             let mut event = ApiGatewayCustomAuthorizerRequest::default();
             event.type_ = Some("TOKEN".into());
             event.authorization_token = Some(token.to_owned());

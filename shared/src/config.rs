@@ -151,27 +151,71 @@ fn flag(name: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
 /// JSON logs for CloudWatch: one object per line. `RUST_LOG` is a level (`info`, the default) or
 /// `target=level` pairs; an unreadable value falls back to `info`. (`Targets` rather than
 /// `EnvFilter`: the same syntax for this use, without a regex engine in every function.)
+/// On Lambda a line logged during an invocation carries the runtime's span, whose `requestId`
+/// ties it to that request's access log line.
 pub fn init_tracing() {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|v| v.parse::<Targets>().ok())
         .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_current_span(false)
-                .with_span_list(false)
-                .with_target(false)
-                .without_time(),
-        )
+        .with(json_logs(std::io::stdout))
         .with(filter)
         .try_init();
+}
+
+fn json_logs<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .with_writer(writer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects what the logs layer writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::ErrorKind::Other)?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_logged_during_an_invocation_carries_its_request_id() {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::registry().with(json_logs(move || sink.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            // The span lambda_runtime opens around every invocation.
+            let span = tracing::info_span!("Lambda runtime invoke", requestId = "req-42");
+            span.in_scope(|| tracing::error!(error = "boom", "internal error"));
+        });
+        let text = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        let line: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON line");
+        assert_eq!(line["span"]["requestId"], "req-42", "{line}");
+        assert_eq!(line["fields"]["message"], "internal error");
+        assert_eq!(line["level"], "ERROR");
+    }
 
     fn offline_client() -> aws_sdk_dynamodb::Client {
         let config = aws_sdk_dynamodb::Config::builder()

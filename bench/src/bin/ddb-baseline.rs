@@ -1,5 +1,7 @@
 //! The DynamoDB baseline: the raw SDK `GetItem` of one customer, with the functions' own client
-//! (`shared::config::dynamodb_client`: same endpoint, timeouts and retries), and nothing else.
+//! (`shared::config::dynamodb_client`: same endpoint, timeouts and retries), and nothing else. It is
+//! the very read of `GET` customer, strongly consistent as that route's, so that a ratio to it
+//! measures the route's own overhead rather than a different request.
 //!
 //! - As a Lambda (`AWS_LAMBDA_RUNTIME_API` set, no arguments): a `lambda_http` function that answers
 //!   every request with the raw item of `BENCH_CUSTOMER_ID` in `TABLE_NAME`; the same runtime and
@@ -44,6 +46,7 @@ impl Target {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(self.pk.clone()))
             .key("sk", AttributeValue::S(self.sk.clone()))
+            .consistent_read(true)
             .send()
             .await?;
         Ok(out.item.map_or(0, |item| item.len()))

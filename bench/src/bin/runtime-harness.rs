@@ -1371,7 +1371,7 @@ impl Report<'_> {
         let raw = Summary::of(&mut self.raw_samples());
         let _ = writeln!(
             t,
-            "| raw SDK GetItem (in-process loop, interleaved with the warm runs; n = {}) | | | | {} / {} | | | 1 · 0.5 RCU | |",
+            "| raw SDK GetItem (in-process loop, interleaved with the warm runs; n = {}) | | | | {} / {} | | | 1 · 1 RCU (strongly consistent, as GET customer) | |",
             raw.n,
             ms(raw.p50),
             ms(raw.p99)
