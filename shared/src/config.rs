@@ -154,8 +154,8 @@ fn flag(name: &'static str, value: Option<&str>) -> Result<bool, ConfigError> {
 /// JSON logs for CloudWatch: one object per line. `RUST_LOG` is a level (`info`, the default) or
 /// `target=level` pairs; an unreadable value falls back to `info`. (`Targets` rather than
 /// `EnvFilter`: the same syntax for this use, without a regex engine in every function.)
-/// On Lambda a line logged during an invocation carries the runtime's span, whose `requestId`
-/// ties it to that request's access log line.
+/// On Lambda a line logged during an invocation carries the runtime's span and its `requestId`
+/// (Lambda's), which the API Gateway access log pairs with the API's request id.
 pub fn init_tracing() {
     let filter = std::env::var("RUST_LOG")
         .ok()
@@ -167,6 +167,7 @@ pub fn init_tracing() {
         .try_init();
 }
 
+/// The JSON lines, with the current span (the invocation's) but no timestamp: CloudWatch adds one.
 fn json_logs<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
