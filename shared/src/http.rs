@@ -67,12 +67,11 @@ async fn cors(origins: Vec<String>, request: Request, next: Next) -> Response {
 
 async fn access_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().clone();
-    let route = request
+    let template = request
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+        .map_or("unmatched", MatchedPath::as_str);
+    let route = format!("{} {template}", request.method());
     let request_id = match request.extensions().get::<RequestContext>() {
         Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
         _ => None,
@@ -89,7 +88,7 @@ async fn access_log(request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     crate::metrics::request(
-        &format!("{method} {route}"),
+        &route,
         &request_id,
         response.status().as_u16(),
         started.elapsed().as_secs_f64() * 1000.0,
