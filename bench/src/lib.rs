@@ -6,5 +6,6 @@
 pub mod cpu;
 pub mod fixture;
 pub mod proxy;
-pub mod runtime;
+/// The project's one Runtime API implementation lives in the local stack.
+pub use local_api::lambda::runtime;
 pub mod stats;

@@ -1,80 +1,156 @@
-//! The local API Gateway: matches a request to a template route, runs the real authorizer on its
-//! bearer token (401/403 as API Gateway answers them, with the template's gateway responses),
-//! puts the same request context on the request that Lambda would, and calls the group's router
-//! in-process.
+//! The local API Gateway: matches a request to a template route, runs the authorizer on its bearer
+//! token (401/403 as API Gateway answers them, with the template's gateway responses, its answer
+//! cached per token for `ReauthorizeEvery`), and hands the request to the route's function: either
+//! its group's router in-process (`make run`, the fast loop) or its built bootstrap through the
+//! local Lambda service as the REST proxy event (`make run-lambda`, what ships). One gateway for both.
 
+use crate::lambda::{Answer, Function};
+use crate::proxy_event::{self, Origin};
 use crate::template::{GatewayResponse, Template};
-use authorizer::{ApiGatewayCustomAuthorizerRequest, ApiGatewayCustomAuthorizerResponse, Authorizer};
+use authorizer::{ApiGatewayCustomAuthorizerRequest, Authorizer};
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
 use lambda_http::request::RequestContext;
+use serde_json::{Map, Value};
 use shared::AppState;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
-/// The routers of the function groups, by group name (the `CodeUri` folder). A new group is
-/// registered here and nowhere else; its routes come from the template.
-pub fn group_routers(state: &AppState) -> HashMap<&'static str, Router> {
+/// The routers of the function groups, by group name (the `CodeUri` folder), each with the state
+/// `state_of(group)` gives it. A new group is registered here and nowhere else; its routes come
+/// from the template.
+pub fn group_routers(state_of: impl Fn(&str) -> AppState) -> HashMap<&'static str, Router> {
     HashMap::from([
-        ("customers", customers::router(state.clone())),
-        ("user-customer-links", user_customer_links::router(state.clone())),
-        ("firehose", firehose::router(state.clone())),
-        ("addresses", addresses::router(state.clone())),
-        ("social-media", social_media::router(state.clone())),
-        ("tax-residences", tax_residences::router(state.clone())),
-        ("credit-limit-orders", credit_limit_orders::router(state.clone())),
-        ("crm-events", crm_events::router(state.clone())),
+        ("customers", customers::router(state_of("customers"))),
+        (
+            "user-customer-links",
+            user_customer_links::router(state_of("user-customer-links")),
+        ),
+        ("firehose", firehose::router(state_of("firehose"))),
+        ("addresses", addresses::router(state_of("addresses"))),
+        ("social-media", social_media::router(state_of("social-media"))),
+        ("tax-residences", tax_residences::router(state_of("tax-residences"))),
+        (
+            "credit-limit-orders",
+            credit_limit_orders::router(state_of("credit-limit-orders")),
+        ),
+        ("crm-events", crm_events::router(state_of("crm-events"))),
     ])
 }
 
 /// Stage name of local requests, as the template's default.
 pub const LOCAL_STAGE: &str = "api";
 const LOCAL_ARN_PREFIX: &str = "arn:aws:execute-api:us-east-1:000000000000:local";
+/// API Gateway's limit on a request body.
+pub const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+/// API Gateway's integration timeout of a REST API.
+pub const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+
+/// Who answers a route: the routers in-process, or the built functions.
+pub enum Backend {
+    InProcess {
+        authorizer: Box<Authorizer>,
+        groups: HashMap<&'static str, Router>,
+    },
+    Lambda {
+        authorizer: Arc<Function>,
+        /// By group.
+        functions: HashMap<String, Arc<Function>>,
+        /// The JWKS endpoint the authorizer reads at init, stopped with the gateway.
+        _jwks: Option<crate::lambda::Server>,
+    },
+}
 
 pub struct Gateway {
     template: Template,
-    authorizer: Authorizer,
+    backend: Backend,
     validation: Option<regex::Regex>,
     policies: PolicyCache,
-    groups: HashMap<&'static str, Router>,
 }
 
 /// What an authorizer's answer grants: the resources it allows and the context API Gateway hands
-/// the function (its `context` plus `principalId`), built once per answer.
+/// the function (its `context` as strings, plus `principalId`), built once per answer.
 struct Grant {
     allowed: Vec<String>,
-    fields: HashMap<String, serde_json::Value>,
+    denied: Vec<String>,
+    context: Map<String, Value>,
+}
+
+/// Why an authorizer gave no usable policy, and API Gateway's answer for it.
+enum AuthFailure {
+    /// The token was refused (`Unauthorized`): 401.
+    Unauthorized,
+    /// The authorizer failed or gave an invalid answer: 500.
+    Failed,
 }
 
 impl Grant {
-    fn of(policy: ApiGatewayCustomAuthorizerResponse) -> Self {
-        let allowed = policy
-            .policy_document
-            .statement
-            .into_iter()
-            .filter(|s| s.effect == lambda_http::aws_lambda_events::iam::IamPolicyEffect::Allow)
-            .flat_map(|s| s.resource)
-            .collect();
-        let mut fields: HashMap<String, serde_json::Value> = match policy.context {
-            serde_json::Value::Object(map) => map.into_iter().collect(),
-            _ => HashMap::new(),
+    /// API Gateway's reading of an authorizer's answer: context values must be strings, numbers or
+    /// booleans (passed on as strings); anything else fails the request.
+    fn of(answer: &Value) -> Result<Self, AuthFailure> {
+        let document = answer.get("policyDocument").ok_or(AuthFailure::Failed)?;
+        let mut allowed = Vec::new();
+        let mut denied = Vec::new();
+        let statements = match document.get("Statement") {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => return Err(AuthFailure::Failed),
         };
-        fields.insert("principalId".into(), policy.principal_id.unwrap_or_default().into());
-        Self { allowed, fields }
+        for s in statements {
+            let resources: Vec<String> = match s.get("Resource") {
+                Some(Value::String(r)) => vec![r.clone()],
+                Some(Value::Array(list)) => list.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
+                _ => return Err(AuthFailure::Failed),
+            };
+            match s.get("Effect").and_then(Value::as_str) {
+                Some("Allow") => allowed.extend(resources),
+                Some("Deny") => denied.extend(resources),
+                _ => return Err(AuthFailure::Failed),
+            }
+        }
+        let mut context = Map::new();
+        match answer.get("context") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(values)) => {
+                for (k, v) in values {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        _ => return Err(AuthFailure::Failed),
+                    };
+                    context.insert(k.clone(), Value::String(text));
+                }
+            }
+            _ => return Err(AuthFailure::Failed),
+        }
+        let principal = answer
+            .get("principalId")
+            .and_then(Value::as_str)
+            .ok_or(AuthFailure::Failed)?;
+        context.insert("principalId".into(), Value::String(principal.to_owned()));
+        Ok(Self {
+            allowed,
+            denied,
+            context,
+        })
     }
 
     fn allows(&self, method_arn: &str) -> bool {
-        self.allowed.iter().any(|r| arn_matches(r, method_arn))
+        !self.denied.iter().any(|r| arn_matches(r, method_arn))
+            && self.allowed.iter().any(|r| arn_matches(r, method_arn))
     }
 }
 
-/// API Gateway's authorizer cache: an Allow policy is reused for the same token for the
-/// template's `ReauthorizeEvery` seconds; a rejected token is asked about every time.
+/// API Gateway's authorizer cache: the policy an authorizer returned for a token, Allow or Deny,
+/// is reused for the template's `ReauthorizeEvery` seconds; a refused token is asked about again.
 struct PolicyCache {
     ttl: Duration,
     entries: Mutex<HashMap<String, (Instant, Arc<Grant>)>>,
@@ -120,9 +196,12 @@ pub enum GatewayError {
 }
 
 impl Gateway {
-    pub fn new(template: Template, authorizer: Authorizer, state: &AppState) -> Result<Self, GatewayError> {
-        let groups = group_routers(state);
-        if let Some(r) = template.routes.iter().find(|r| !groups.contains_key(r.group.as_str())) {
+    pub fn new(template: Template, backend: Backend) -> Result<Self, GatewayError> {
+        let known = |group: &str| match &backend {
+            Backend::InProcess { groups, .. } => groups.contains_key(group),
+            Backend::Lambda { functions, .. } => functions.contains_key(group),
+        };
+        if let Some(r) = template.routes.iter().find(|r| !known(&r.group)) {
             return Err(GatewayError::UnknownGroup {
                 method: r.method.clone(),
                 path: r.path.clone(),
@@ -144,10 +223,9 @@ impl Gateway {
         };
         Ok(Self {
             template,
-            authorizer,
+            backend,
             validation,
             policies,
-            groups,
         })
     }
 
@@ -158,19 +236,28 @@ impl Gateway {
             .with_state(Arc::new(self))
     }
 
-    fn gateway_response(&self, kind: &str, status: StatusCode, detail: &str) -> Response {
+    /// The template's gateway response of `kind`, else its `DEFAULT_4XX`/`DEFAULT_5XX`, else API
+    /// Gateway's own `{"message": ...}`; `message` is `$context.error.messageString`.
+    fn gateway_response(&self, kind: &str, status: StatusCode, message: &str) -> Response {
+        let default = if status.is_server_error() {
+            "DEFAULT_5XX"
+        } else {
+            "DEFAULT_4XX"
+        };
+        let responses = &self.template.gateway_responses;
+        let quoted = Value::String(message.to_owned()).to_string();
         let fallback = GatewayResponse {
             status: status.as_u16(),
-            headers: vec![("Content-Type".into(), "application/problem+json".into())],
-            body: format!(
-                r#"{{"type":"about:blank","title":"{}","status":{},"detail":"{detail}"}}"#,
-                status.canonical_reason().unwrap_or("Error"),
-                status.as_u16()
-            ),
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: format!(r#"{{"message":{quoted}}}"#),
         };
-        let r = self.template.gateway_responses.get(kind).unwrap_or(&fallback);
+        let r = responses
+            .get(kind)
+            .or_else(|| responses.get(default))
+            .unwrap_or(&fallback);
         let status = StatusCode::from_u16(r.status).unwrap_or(status);
-        let mut response = (status, r.body.clone()).into_response();
+        let body = r.body.replace("$context.error.messageString", &quoted);
+        let mut response = (status, body).into_response();
         for (name, value) in &r.headers {
             if let (Ok(name), Ok(value)) = (name.parse::<axum::http::HeaderName>(), HeaderValue::from_str(value)) {
                 response.headers_mut().insert(name, value);
@@ -178,69 +265,175 @@ impl Gateway {
         }
         response
     }
+
+    /// The authorizer's answer for `token`, through the backend.
+    async fn authorize(&self, token: &str, method_arn: &str) -> Result<Grant, AuthFailure> {
+        match &self.backend {
+            Backend::InProcess { authorizer, .. } => {
+                let mut event = ApiGatewayCustomAuthorizerRequest::default();
+                event.type_ = Some("TOKEN".into());
+                event.authorization_token = Some(token.to_owned());
+                event.method_arn = Some(method_arn.to_owned());
+                let answer = authorizer
+                    .authorize(event)
+                    .await
+                    .map_err(|_| AuthFailure::Unauthorized)?;
+                Grant::of(&serde_json::to_value(answer).map_err(|_| AuthFailure::Failed)?)
+            }
+            Backend::Lambda { authorizer, .. } => {
+                let event = proxy_event::token_event(token, method_arn).to_string();
+                match authorizer.invoke(Bytes::from(event)).await {
+                    Ok(Answer::Response(body)) => {
+                        Grant::of(&serde_json::from_slice(&body).map_err(|_| AuthFailure::Failed)?)
+                    }
+                    // An authorizer refuses a token by failing with exactly "Unauthorized".
+                    Ok(Answer::Error(body)) => {
+                        let error: Value = serde_json::from_slice(&body).unwrap_or_default();
+                        if error.get("errorMessage").and_then(Value::as_str) == Some("Unauthorized") {
+                            Err(AuthFailure::Unauthorized)
+                        } else {
+                            Err(AuthFailure::Failed)
+                        }
+                    }
+                    Err(failure) => {
+                        tracing::warn!(%failure, "local Lambda: the authorizer failed");
+                        Err(AuthFailure::Failed)
+                    }
+                }
+            }
+        }
+    }
 }
 
-async fn handle(State(gw): State<Arc<Gateway>>, mut request: Request) -> Response {
+async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    // Served with `into_make_service_with_connect_info`, the caller's address is `sourceIp`.
+    let source = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let Some(route) = gw.template.route(request.method().as_str(), request.uri().path()) else {
-        return gw.gateway_response("MISSING_AUTHENTICATION_TOKEN", StatusCode::NOT_FOUND, "route not found");
+        return gw.gateway_response(
+            "MISSING_AUTHENTICATION_TOKEN",
+            StatusCode::FORBIDDEN,
+            "Missing Authentication Token",
+        );
+    };
+    let route = route.clone();
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
+        return gw.gateway_response("REQUEST_TOO_LARGE", StatusCode::PAYLOAD_TOO_LARGE, "Request Too Long");
     };
 
     // API Gateway's TOKEN authorizer: the identity source must be present and match the
     // validation expression before the function is even called (a cached token already did).
-    let unauthorized = || {
-        gw.gateway_response(
-            "UNAUTHORIZED",
-            StatusCode::UNAUTHORIZED,
-            "missing or invalid bearer token",
-        )
-    };
-    let token = request
-        .headers()
+    let unauthorized = || gw.gateway_response("UNAUTHORIZED", StatusCode::UNAUTHORIZED, "Unauthorized");
+    let token = parts
+        .headers
         .get(gw.template.authorizer.header.as_str())
         .and_then(|v| v.to_str().ok());
     let Some(token) = token else {
         return unauthorized();
     };
-    let path = request.uri().path();
-    let method_arn = format!("{LOCAL_ARN_PREFIX}/{LOCAL_STAGE}/{}{path}", request.method());
+    let path = parts.uri.path();
+    let method_arn = format!("{LOCAL_ARN_PREFIX}/{LOCAL_STAGE}/{}{path}", parts.method);
     let grant = match gw.policies.get(token) {
         Some(grant) => grant,
         None => {
             if gw.validation.as_ref().is_some_and(|re| !re.is_match(token)) {
                 return unauthorized();
             }
-            let mut event = ApiGatewayCustomAuthorizerRequest::default();
-            event.type_ = Some("TOKEN".into());
-            event.authorization_token = Some(token.to_owned());
-            event.method_arn = Some(method_arn.clone());
-            let Ok(policy) = gw.authorizer.authorize(event).await else {
-                return unauthorized();
-            };
-            let grant = Arc::new(Grant::of(policy));
-            gw.policies.put(token, &grant);
-            grant
+            match gw.authorize(token, &method_arn).await {
+                Ok(grant) => {
+                    let grant = Arc::new(grant);
+                    gw.policies.put(token, &grant);
+                    grant
+                }
+                Err(AuthFailure::Unauthorized) => return unauthorized(),
+                Err(AuthFailure::Failed) => {
+                    return gw.gateway_response(
+                        "AUTHORIZER_FAILURE",
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Internal server error",
+                    );
+                }
+            }
         }
     };
     if !grant.allows(&method_arn) {
-        return gw.gateway_response("ACCESS_DENIED", StatusCode::FORBIDDEN, "access denied");
+        return gw.gateway_response(
+            "ACCESS_DENIED",
+            StatusCode::FORBIDDEN,
+            "User is not authorized to access this resource",
+        );
     }
+    let request_id = shared::ids::CustomerId::new().to_string();
 
-    // The request context a REST API proxy integration gives the function.
-    let mut context = ApiGatewayProxyRequestContext::default();
-    context.request_id = Some(uuid_v4_like());
-    context.stage = Some(LOCAL_STAGE.into());
-    context.resource_path = Some(route.path.clone());
-    context.http_method = request.method().clone();
-    context.path = Some(format!("/{LOCAL_STAGE}{path}"));
-    context.authorizer.fields = grant.fields.clone();
-    request.extensions_mut().insert(RequestContext::ApiGatewayV1(context));
-
-    let Some(router) = gw.groups.get(route.group.as_str()) else {
-        return gw.gateway_response("DEFAULT_5XX", StatusCode::INTERNAL_SERVER_ERROR, "no such group");
-    };
-    match router.clone().oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    match &gw.backend {
+        Backend::InProcess { groups, .. } => {
+            // The request context a REST API proxy integration gives the function.
+            let mut context = ApiGatewayProxyRequestContext::default();
+            context.request_id = Some(request_id);
+            context.stage = Some(LOCAL_STAGE.into());
+            context.resource_path = Some(route.path.clone());
+            context.http_method = parts.method.clone();
+            context.path = Some(format!("/{LOCAL_STAGE}{path}"));
+            context.authorizer.fields = grant.context.clone().into_iter().collect();
+            let mut request = Request::from_parts(parts, Body::from(body));
+            request.extensions_mut().insert(RequestContext::ApiGatewayV1(context));
+            let Some(router) = groups.get(route.group.as_str()) else {
+                return gw.gateway_response(
+                    "DEFAULT_5XX",
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal server error",
+                );
+            };
+            match router.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+        Backend::Lambda { functions, .. } => {
+            let Some(function) = functions.get(&route.group) else {
+                return gw.gateway_response(
+                    "DEFAULT_5XX",
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal server error",
+                );
+            };
+            let host = parts
+                .headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1");
+            let origin = Origin {
+                stage: LOCAL_STAGE,
+                request_id: &request_id,
+                domain_name: host,
+                source,
+            };
+            let event = proxy_event::request_event(&route, &parts, &body, &grant.context, &origin);
+            let invoked = tokio::time::timeout(INTEGRATION_TIMEOUT, function.invoke(Bytes::from(event.to_string())));
+            let answer = match invoked.await {
+                Err(_) => {
+                    return gw.gateway_response(
+                        "INTEGRATION_TIMEOUT",
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "Endpoint request timed out",
+                    );
+                }
+                Ok(Ok(Answer::Response(body))) => proxy_event::read_response(&body),
+                Ok(Ok(Answer::Error(_))) => None,
+                Ok(Err(failure)) => {
+                    tracing::warn!(function = %function.launch.function_name, %failure, "local Lambda: invocation failed");
+                    None
+                }
+            };
+            match answer {
+                Some(answer) => {
+                    let mut response = (answer.status, answer.body).into_response();
+                    *response.headers_mut() = answer.headers;
+                    response
+                }
+                None => gw.gateway_response("INTEGRATION_FAILURE", StatusCode::BAD_GATEWAY, "Internal server error"),
+            }
+        }
     }
 }
 
@@ -264,11 +457,6 @@ fn arn_matches(pattern: &str, arn: &str) -> bool {
         }
     }
     remaining.is_empty()
-}
-
-/// A request id like API Gateway's.
-fn uuid_v4_like() -> String {
-    shared::ids::CustomerId::new().to_string()
 }
 
 #[cfg(test)]

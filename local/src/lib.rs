@@ -1,17 +1,24 @@
 //! `local-api`: the Customer API on one machine, without Docker or AWS. It plays API Gateway from
 //! `template.yaml` (routes, TOKEN authorizer, gateway responses), creates the table from the
-//! template's definition in DynamoDB Local, and runs the real authorizer and routers in-process.
+//! template's definition in DynamoDB Local, and runs the real authorizer and routers in-process or
+//! the built functions through a local Lambda service, with each function's IAM policy enforced.
 
 pub mod docs;
 pub mod gateway;
+pub mod iam;
+pub mod invoke;
 pub mod keys;
+pub mod lambda;
+pub mod proxy_event;
 pub mod seed;
 pub mod table;
 pub mod template;
 
 use authorizer::{Authorizer, Config};
+use aws_sdk_dynamodb::config::Credentials;
 use shared::AppState;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
@@ -25,6 +32,12 @@ pub enum LocalError {
     Keys(#[from] keys::DevKeysError),
     #[error("authorizer: {0}")]
     Authorizer(String),
+    #[error(transparent)]
+    Iam(#[from] iam::IamError),
+    #[error("local Lambda: {0}")]
+    Lambda(String),
+    #[error("DYNAMODB_ENDPOINT is not set: the local stack runs against DynamoDB Local")]
+    NoEndpoint,
 }
 
 /// The project's `template.yaml` (`LOCAL_TEMPLATE` overrides).
@@ -34,17 +47,131 @@ pub fn template_path() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
 }
 
-/// Builds the whole local API for `state`'s table, creating the table if it is absent. Tokens are
-/// checked against the dev keys' JWKS, with the local issuer and audience.
+/// How the local API runs the functions.
+pub enum Mode {
+    /// The groups' routers in-process (`make run`).
+    InProcess,
+    /// The built bootstraps through the local Lambda service (`make run-lambda`).
+    Lambda(LambdaOptions),
+}
+
+pub struct LambdaOptions {
+    /// Where `make build` put the bootstraps: `<dir>/<LogicalId>/bootstrap`.
+    pub build_dir: PathBuf,
+    /// The functions' stdout and stderr (their CloudWatch Logs) go to `<dir>/<LogicalId>.log`.
+    pub log_dir: PathBuf,
+    /// The page token secret, as the functions' `PAGE_TOKEN_SECRET`.
+    pub page_secret: String,
+}
+
+/// The local stack: the API's router and the IAM check in front of DynamoDB Local.
+pub struct Stack {
+    pub router: axum::Router,
+    pub enforcer: Arc<iam::Enforcer>,
+}
+
+/// The default build output of `make build`.
+pub fn build_dir() -> PathBuf {
+    std::env::var_os("LOCAL_BUILD_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.aws-sam/build"))
+}
+
+/// Builds the whole local API for `state`'s table, in-process (see [`build_stack`]).
 pub async fn build(
     template: template::Template,
     dev_keys: &keys::DevKeys,
     state: &AppState,
 ) -> Result<axum::Router, LocalError> {
-    table::ensure_table(state.store.client(), state.store.table(), &template.table).await?;
-    let config = Config::with_inline_jwks(keys::LOCAL_ISSUER, keys::LOCAL_AUDIENCE, dev_keys.jwks_json());
-    let authorizer = Authorizer::from_config(config)
-        .await
-        .map_err(|e| LocalError::Authorizer(e.to_string()))?;
-    Ok(gateway::Gateway::new(template, authorizer, state)?.into_router())
+    Ok(build_stack(template, dev_keys, state, Mode::InProcess).await?.router)
+}
+
+/// Builds the whole local API for `state`'s table, creating the table if it is absent. Tokens are
+/// checked against the dev keys' JWKS, with the local issuer and audience. Every DynamoDB call of
+/// a function goes through the IAM check of that function's policies, in both modes.
+pub async fn build_stack(
+    template: template::Template,
+    dev_keys: &keys::DevKeys,
+    state: &AppState,
+    mode: Mode,
+) -> Result<Stack, LocalError> {
+    let client = state.store.client();
+    table::ensure_table(client, state.store.table(), &template.table).await?;
+    let upstream = std::env::var("DYNAMODB_ENDPOINT").map_err(|_| LocalError::NoEndpoint)?;
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let (jwks_url, jwks_server) = match &mode {
+        Mode::Lambda(_) => {
+            let (url, server) = lambda::serve_jwks(dev_keys.jwks_json().to_owned()).await?;
+            (url, Some(server))
+        }
+        Mode::InProcess => (String::new(), None),
+    };
+    let parameters = [
+        ("JwtIssuer", keys::LOCAL_ISSUER),
+        ("JwtAudience", keys::LOCAL_AUDIENCE),
+        ("JwksUrl", jwks_url.as_str()),
+    ];
+    let symbols = template::Symbols::new(&template, &parameters, &region, state.store.table());
+    let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, &upstream).await?);
+
+    let backend = match mode {
+        Mode::InProcess => {
+            let config = Config::with_inline_jwks(keys::LOCAL_ISSUER, keys::LOCAL_AUDIENCE, dev_keys.jwks_json());
+            let authorizer = Authorizer::from_config(config)
+                .await
+                .map_err(|e| LocalError::Authorizer(e.to_string()))?;
+            // Each group's calls carry its function's credentials, so the IAM check knows it.
+            let groups = gateway::group_routers(|group| {
+                let function = template
+                    .function_of_group(group)
+                    .map(|f| f.logical_id.clone())
+                    .unwrap_or_default();
+                let config = client
+                    .config()
+                    .to_builder()
+                    .endpoint_url(&enforcer.endpoint)
+                    .credentials_provider(Credentials::new(
+                        iam::Enforcer::access_key(&function),
+                        "local",
+                        None,
+                        None,
+                        "local-iam",
+                    ))
+                    .build();
+                AppState {
+                    store: shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), state.store.table()),
+                    pages: state.pages.clone(),
+                }
+            });
+            gateway::Backend::InProcess {
+                authorizer: Box::new(authorizer),
+                groups,
+            }
+        }
+        Mode::Lambda(options) => {
+            let settings = lambda::EnvVars::default().with_all(&[
+                ("TABLE_NAME", state.store.table()),
+                ("PAGE_TOKEN_SECRET", &options.page_secret),
+                ("DYNAMODB_ENDPOINT", &enforcer.endpoint),
+            ]);
+            let mut functions = std::collections::HashMap::new();
+            for f in &template.functions {
+                let launch = lambda::launch(f, &symbols, &settings, &[], &options.build_dir, &options.log_dir)?;
+                functions.insert(f.group.clone(), Arc::new(lambda::Function::new(launch)));
+            }
+            let authorizer = functions
+                .get(&template.authorizer.group)
+                .cloned()
+                .ok_or_else(|| LocalError::Authorizer("the template's authorizer has no function".into()))?;
+            gateway::Backend::Lambda {
+                authorizer,
+                functions,
+                _jwks: jwks_server,
+            }
+        }
+    };
+    Ok(Stack {
+        router: gateway::Gateway::new(template, backend)?.into_router(),
+        enforcer,
+    })
 }

@@ -1,5 +1,7 @@
-//! `local-api serve` runs the API on 127.0.0.1:$PORT; `local-api token ...` prints a dev token;
-//! `local-api seed` loads the demo bank into the table.
+//! `local-api serve [--lambda]` runs the API on 127.0.0.1:$PORT (the routers in-process, or the
+//! built functions); `local-api invoke` runs one built function on one event (a Docker-free
+//! `sam local invoke`); `local-api token ...` prints a dev token; `local-api seed` loads the demo
+//! bank into the table.
 
 use local_api::keys::{self, TokenRequest};
 use std::path::PathBuf;
@@ -12,13 +14,20 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "usage:
-  local-api serve
+  local-api serve [--lambda]
+                     --lambda: run the functions' built bootstraps (make build) through the local
+                     Lambda service, as API Gateway calls them, instead of the routers in-process
+  local-api invoke <LogicalId> <event.json | -> [--env-vars FILE]
+                     run one built function once on an event, like `sam local invoke`: its answer
+                     on stdout, its logs on stderr, a non-zero exit when it fails
+  local-api token-event [token options]   a TOKEN authorizer event with a fresh dev token
   local-api seed     load the demo bank (demo-bank: customers, their records, links) into TABLE_NAME;
                      idempotent (fixed ids: a second run creates nothing)
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
 
 environment: PORT (3000), TABLE_NAME (customer-api), LOCAL_DIR (.local), PAGE_TOKEN_SECRET
-(else one kept in LOCAL_DIR), DYNAMODB_ENDPOINT, AWS_REGION and credentials for the SDK";
+(else one kept in LOCAL_DIR), LOCAL_BUILD_DIR (.aws-sam/build), DYNAMODB_ENDPOINT, AWS_REGION and
+credentials for the SDK";
 
 const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
 
@@ -33,8 +42,11 @@ async fn main() -> ExitCode {
     }
     let local_dir = PathBuf::from(std::env::var("LOCAL_DIR").unwrap_or_else(|_| ".local".into()));
     let result = match args.first().map(String::as_str) {
-        Some("serve") => serve(local_dir).await,
+        Some("serve") if args.len() == 1 => serve(local_dir, false).await,
+        Some("serve") if args.len() == 2 && args[1] == "--lambda" => serve(local_dir, true).await,
+        Some("invoke") => return invoke(&local_dir, &args[1..]).await,
         Some("token") => token(&local_dir, &args[1..]),
+        Some("token-event") => token_event(&local_dir, &args[1..]),
         Some("seed") if args.len() == 1 => seed().await,
         _ => Err(USAGE.into()),
     };
@@ -51,6 +63,33 @@ fn token(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std
     let dev_keys = keys::load_or_create(local_dir)?;
     println!("{}", dev_keys.mint(&token_request(args)?)?);
     Ok(())
+}
+
+fn token_event(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let dev_keys = keys::load_or_create(local_dir)?;
+    let token = dev_keys.mint(&token_request(args)?)?;
+    let arn = "arn:aws:execute-api:us-east-1:000000000000:local/api/GET/v1/users/current/customers";
+    println!(
+        "{}",
+        local_api::proxy_event::token_event(&format!("Bearer {token}"), arn)
+    );
+    Ok(())
+}
+
+/// `local-api invoke`: exit 0 with the function's answer, 1 when it failed (its error document on
+/// stdout, as `sam local invoke` prints it), 2 when it could not be run.
+async fn invoke(local_dir: &std::path::Path, args: &[String]) -> ExitCode {
+    shared::config::init_tracing();
+    match local_api::invoke::run(local_dir, args).await {
+        Ok((answer, ok)) => {
+            println!("{answer}");
+            if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("local-api invoke: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn token_request(args: &[String]) -> Result<TokenRequest, String> {
@@ -108,32 +147,50 @@ async fn seed() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn serve(local_dir: PathBuf) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::error::Error>> {
     shared::config::init_tracing();
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
     let dev_keys = keys::load_or_create(&local_dir)?;
-    let state = shared::AppState::new(
-        shared::config::dynamodb_client()?,
-        table,
-        page_secret(&local_dir)?.as_bytes(),
-    )?;
+    let secret = page_secret(&local_dir)?;
+    let state = shared::AppState::new(shared::config::dynamodb_client()?, table, secret.as_bytes())?;
     let template = local_api::template::Template::load(&local_api::template_path())?;
-    let app = local_api::build(template, &dev_keys, &state).await?;
+    let mode = if lambda {
+        local_api::Mode::Lambda(local_api::LambdaOptions {
+            build_dir: local_api::build_dir(),
+            log_dir: local_dir.join("lambda-logs"),
+            page_secret: secret,
+        })
+    } else {
+        local_api::Mode::InProcess
+    };
+    let stack = local_api::build_stack(template, &dev_keys, &state, mode).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
 
     let mut demo = TokenRequest::new("dev-user");
     demo.scope = ALL_SCOPES.into();
     demo.bank_ids = vec!["demo-bank".into()];
     let token = dev_keys.mint(&demo)?;
+    let how = if lambda {
+        format!(
+            "the built functions of {} through the local Lambda service; their logs in {}",
+            local_api::build_dir().display(),
+            local_dir.join("lambda-logs").display()
+        )
+    } else {
+        "the functions' routers in-process".to_owned()
+    };
     println!(
-        "\nCustomer API listening on http://127.0.0.1:{port} (table {})\n\n\
+        "\nCustomer API listening on http://127.0.0.1:{port} (table {}; {how}; IAM checked locally)\n\n\
          A token for staff of bank demo-bank (valid 1 h; more: `cargo run -q -p local-api -- token --help`):\n\n\
          export TOKEN={token}\n\n\
          curl -s -X POST http://127.0.0.1:{port}/v1/customers -H \"Authorization: Bearer $TOKEN\" \\\n  \
          -d '{{\"bank_id\":\"demo-bank\",\"legal_name\":\"Ada Lovelace\",\"email\":\"ada@example.com\"}}'\n",
         state.store.table()
     );
+    let app = stack
+        .router
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

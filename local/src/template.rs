@@ -64,8 +64,125 @@ pub struct GatewayResponse {
     pub body: String,
 }
 
+/// A function of the template, as the local Lambda service and the IAM check need it.
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    /// The logical id (`CustomersFunction`).
+    pub logical_id: String,
+    /// The group: the last part of `CodeUri`.
+    pub group: String,
+    /// `Timeout` (the function's, else `Globals`'), in seconds; Lambda's default is 3.
+    pub timeout_seconds: u64,
+    /// `MemorySize` in MB; Lambda's default is 128.
+    pub memory_mb: u32,
+    /// `Globals`' variables, then the function's own (which win), unresolved.
+    pub environment: Vec<(String, Value)>,
+    /// `Policies`, unresolved.
+    pub policies: Vec<Value>,
+}
+
+/// What intrinsic functions resolve to locally: parameter values (the template's defaults, then
+/// overrides), pseudo parameters, and the local table for the `Table` resource.
+#[derive(Debug, Clone)]
+pub struct Symbols {
+    pub parameters: HashMap<String, String>,
+    pub region: String,
+    /// The `AWS::DynamoDB::Table`'s logical id and the name of the table it is locally.
+    pub table: (String, String),
+}
+
+impl Symbols {
+    /// The template's parameter defaults, `overrides` on top.
+    pub fn new(template: &Template, overrides: &[(&str, &str)], region: &str, table_name: &str) -> Self {
+        let mut parameters = template.parameter_defaults.clone();
+        for (k, v) in overrides {
+            parameters.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Self {
+            parameters,
+            region: region.to_owned(),
+            table: (template.table_id.clone(), table_name.to_owned()),
+        }
+    }
+
+    fn reference(&self, name: &str) -> Option<String> {
+        match name {
+            "AWS::Region" => Some(self.region.clone()),
+            "AWS::AccountId" => Some(crate::iam::LOCAL_ACCOUNT.into()),
+            "AWS::Partition" => Some("aws".into()),
+            "AWS::StackName" => Some("customer-api-local".into()),
+            "AWS::URLSuffix" => Some("amazonaws.com".into()),
+            _ if name == self.table.0 => Some(self.table.1.clone()),
+            _ => self.parameters.get(name).cloned(),
+        }
+    }
+
+    fn attribute(&self, resource: &str, attribute: &str) -> Option<String> {
+        (resource == self.table.0 && attribute == "Arn").then(|| {
+            format!(
+                "arn:aws:dynamodb:{}:{}:table/{}",
+                self.region,
+                crate::iam::LOCAL_ACCOUNT,
+                self.table.1
+            )
+        })
+    }
+}
+
+/// A template value as a string, with `!Ref`, `!GetAtt` and `!Sub` resolved; `None` when it
+/// cannot be (sam local then sets an environment variable to the empty string).
+pub fn resolve(value: &Value, symbols: &Symbols) -> Option<String> {
+    let (name, arg) = match value {
+        Value::String(s) => return Some(s.clone()),
+        Value::Number(n) => return Some(n.to_string()),
+        Value::Bool(b) => return Some(b.to_string()),
+        Value::Tagged(t) => (t.tag.to_string().trim_start_matches('!').to_owned(), &t.value),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next()?;
+            let k = k.as_str()?;
+            (k.strip_prefix("Fn::").unwrap_or(k).to_owned(), v)
+        }
+        _ => return None,
+    };
+    match name.as_str() {
+        "Ref" => symbols.reference(arg.as_str()?),
+        "GetAtt" => {
+            let (resource, attribute) = match arg {
+                Value::String(s) => s.split_once('.')?,
+                Value::Sequence(seq) => (seq.first()?.as_str()?, seq.get(1)?.as_str()?),
+                _ => return None,
+            };
+            symbols.attribute(resource, attribute)
+        }
+        "Sub" => {
+            let text = arg.as_str()?;
+            let mut out = String::new();
+            let mut rest = text;
+            while let Some(at) = rest.find("${") {
+                out.push_str(&rest[..at]);
+                let end = rest[at..].find('}')? + at;
+                let name = &rest[at + 2..end];
+                let value = match name.split_once('.') {
+                    Some((r, a)) if !name.starts_with("AWS::") => symbols.attribute(r, a)?,
+                    _ => symbols.reference(name)?,
+                };
+                out.push_str(&value);
+                rest = &rest[end + 1..];
+            }
+            out.push_str(rest);
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
+    pub functions: Vec<FunctionDef>,
+    /// Parameters that have a `Default`, with it.
+    pub parameter_defaults: HashMap<String, String>,
+    /// The table's logical id.
+    pub table_id: String,
     pub routes: Vec<Route>,
     pub authorizer: AuthorizerSpec,
     pub gateway_responses: HashMap<String, GatewayResponse>,
@@ -92,12 +209,24 @@ impl Template {
                 .map(|(name, r)| (name.as_str().unwrap_or_default().to_owned(), r))
         };
 
+        let globals = doc.get("Globals").and_then(|g| g.get("Function"));
+        let global = |key: &str| globals.and_then(|g| g.get(key));
+        let variables = |v: Option<&Value>| -> Vec<(String, Value)> {
+            v.and_then(|e| e.get("Variables"))
+                .and_then(Value::as_mapping)
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.clone())))
+                .collect()
+        };
         let mut groups = HashMap::new();
         let mut routes = Vec::new();
+        let mut functions = Vec::new();
         for (name, function) in of_type("AWS::Serverless::Function") {
             let props = function
                 .get("Properties")
                 .ok_or_else(|| shape(format!("{name} has no Properties")))?;
+            let setting = |key: &str| props.get(key).or_else(|| global(key)).and_then(Value::as_u64);
             let code_uri = props
                 .get("CodeUri")
                 .and_then(Value::as_str)
@@ -109,6 +238,23 @@ impl Template {
                 .unwrap_or_default()
                 .to_owned();
             groups.insert(name.clone(), group.clone());
+            let mut environment = variables(global("Environment"));
+            for (k, v) in variables(props.get("Environment")) {
+                environment.retain(|(g, _)| *g != k);
+                environment.push((k, v));
+            }
+            functions.push(FunctionDef {
+                logical_id: name.clone(),
+                group: group.clone(),
+                timeout_seconds: setting("Timeout").unwrap_or(3),
+                memory_mb: setting("MemorySize").unwrap_or(128) as u32,
+                environment,
+                policies: props
+                    .get("Policies")
+                    .and_then(Value::as_sequence)
+                    .cloned()
+                    .unwrap_or_default(),
+            });
             let Some(events) = props.get("Events").and_then(Value::as_mapping) else {
                 continue;
             };
@@ -205,7 +351,7 @@ impl Template {
         }
 
         let mut tables = of_type("AWS::DynamoDB::Table");
-        let (_, table) = tables.next().ok_or_else(|| shape("no AWS::DynamoDB::Table"))?;
+        let (table_id, table) = tables.next().ok_or_else(|| shape("no AWS::DynamoDB::Table"))?;
         if tables.next().is_some() {
             return Err(shape("the single-table design allows one AWS::DynamoDB::Table"));
         }
@@ -214,12 +360,40 @@ impl Template {
             .cloned()
             .ok_or_else(|| shape("the table has no Properties"))?;
 
+        let parameter_defaults = doc
+            .get("Parameters")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, p)| {
+                let default = p.get("Default")?;
+                let default = match default {
+                    Value::Number(n) => n.to_string(),
+                    other => other.as_str()?.to_owned(),
+                };
+                Some((k.as_str()?.to_owned(), default))
+            })
+            .collect();
+
         Ok(Self {
+            functions,
+            parameter_defaults,
+            table_id,
             routes,
             authorizer,
             gateway_responses,
             table,
         })
+    }
+
+    /// The function with this logical id.
+    pub fn function(&self, logical_id: &str) -> Option<&FunctionDef> {
+        self.functions.iter().find(|f| f.logical_id == logical_id)
+    }
+
+    /// The function serving a group.
+    pub fn function_of_group(&self, group: &str) -> Option<&FunctionDef> {
+        self.functions.iter().find(|f| f.group == group)
     }
 
     /// The route for a method and raw path, or whether the path exists under another method.

@@ -76,6 +76,35 @@ impl AppState {
     }
 }
 
+/// Reports a failed init to the Lambda Runtime API (`/runtime/init/error`), as Lambda's own
+/// runtimes do, so that Lambda reports `Runtime.InitError` with the reason rather than a bare exit;
+/// logs it, and gives the message back for `main` to return.
+pub fn init_failed(error: impl std::fmt::Display) -> String {
+    use std::io::{Read as _, Write as _};
+    let message = error.to_string();
+    tracing::error!(error = %message, "init failed");
+    let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API") else {
+        return message;
+    };
+    let body = serde_json::json!({"errorType": "Runtime.InitError", "errorMessage": message}).to_string();
+    // A blocking HTTP/1.1 request: the runtime client is not running yet, and this is one POST.
+    if let Ok(mut stream) = std::net::TcpStream::connect(&api) {
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let request = format!(
+            "POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: {api}\r\n\
+             Lambda-Runtime-Function-Error-Type: Runtime.InitError\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let mut answer = [0u8; 256];
+            let _ = stream.read(&mut answer);
+        }
+    }
+    message
+}
+
 /// The DynamoDB client from Lambda's environment (`AWS_REGION`, the `AWS_ACCESS_KEY_ID` family),
 /// with bounded timeouts and standard retries. `DYNAMODB_ENDPOINT`, when set and not empty, points
 /// it at DynamoDB Local; the template declares it empty so that `sam local invoke --env-vars` can

@@ -617,6 +617,9 @@ fn subjects(
             bootstrap: hello,
             env: vec![("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH".into(), "true".into())],
             log: log("hello"),
+            timeout: bench::runtime::TIMEOUT,
+            memory_mb: 128,
+            access_key_id: "local".into(),
         },
         payload: Payload::Http(get_customer.clone()),
         m: Measured::default(),
@@ -647,6 +650,9 @@ fn subjects(
                 bootstrap: getitem.clone(),
                 env,
                 log: log("ddb-baseline"),
+                timeout: bench::runtime::TIMEOUT,
+                memory_mb: 128,
+                access_key_id: "local".into(),
             },
             payload: Payload::Http(get_customer.clone()),
             m: Measured::default(),
@@ -700,6 +706,9 @@ fn subjects(
             bootstrap,
             env,
             log: log(&function.group),
+            timeout: bench::runtime::TIMEOUT,
+            memory_mb: 128,
+            access_key_id: "local".into(),
         };
         let variant = (!config.init_env.is_empty() && function.group != "authorizer").then(|| {
             let mut launch = launch.clone();

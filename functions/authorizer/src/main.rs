@@ -8,10 +8,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::config::init_tracing();
     let authorizer = match Authorizer::from_env().await {
         Ok(authorizer) => authorizer,
-        Err(error) => {
-            tracing::error!(%error, "authorizer init failed");
-            return Err(error.into());
-        }
+        Err(error) => return Err(shared::config::init_failed(error).into()),
     };
     let authorizer = &authorizer;
     lambda_runtime::run(service_fn(

@@ -1,5 +1,7 @@
 //! A running local API per test: its own table in the one DynamoDB Local of the test run, its own
-//! dev signing key, a real HTTP server on a free loopback port.
+//! dev signing key, a real HTTP server on a free loopback port, every DynamoDB call through the
+//! local IAM check. With `API_TESTS_MODE=lambda` (as `make test` runs them a second time) the API
+//! runs the built bootstraps of `make build` behind the gateway instead of the routers in-process.
 
 use aws_sdk_dynamodb::types::Select;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -10,6 +12,17 @@ use shared::AppState;
 use std::path::PathBuf;
 
 pub const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
+/// The page token secret of every test API.
+pub const PAGE_SECRET: &str = "api-tests-page-token-secret-0123456789";
+
+/// Whether the tests run against the built functions (`API_TESTS_MODE=lambda`).
+pub fn lambda_mode() -> bool {
+    match std::env::var("API_TESTS_MODE").as_deref() {
+        Ok("lambda") => true,
+        Ok("in-process") | Err(_) => false,
+        Ok(other) => panic!("API_TESTS_MODE is lambda or in-process, not {other}"),
+    }
+}
 
 pub struct Api {
     pub base: String,
@@ -17,6 +30,7 @@ pub struct Api {
     pub keys: DevKeys,
     pub key_dir: PathBuf,
     pub state: AppState,
+    pub enforcer: std::sync::Arc<local_api::iam::Enforcer>,
 }
 
 pub struct Reply {
@@ -65,19 +79,43 @@ fn unique(prefix: &str) -> String {
 
 impl Api {
     pub async fn start() -> Api {
+        let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
+        Self::start_with(template).await
+    }
+
+    /// An API from `template` (a test's variant of the project's).
+    pub async fn start_with(template: local_api::template::Template) -> Api {
+        let mode = if lambda_mode() {
+            local_api::Mode::Lambda(local_api::LambdaOptions {
+                build_dir: local_api::build_dir(),
+                log_dir: std::env::temp_dir().join("api-tests-lambda-logs"),
+                page_secret: PAGE_SECRET.into(),
+            })
+        } else {
+            local_api::Mode::InProcess
+        };
+        Self::start_in(template, mode).await
+    }
+
+    /// An API from `template` running its functions as `mode` says.
+    pub async fn start_in(template: local_api::template::Template, mode: local_api::Mode) -> Api {
         assert!(
             std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
             "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
         );
         let table = unique("api");
         let client = shared::config::dynamodb_client().expect("DynamoDB client");
-        let state = AppState::new(client, table.clone(), &[7; 32]).expect("state");
+        let state = AppState::new(client, table.clone(), PAGE_SECRET.as_bytes()).expect("state");
         let key_dir = std::env::temp_dir().join(unique("api-tests-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
-        let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
-        let app = local_api::build(template, &keys, &state).await.expect("local api");
+        let stack = local_api::build_stack(template, &keys, &state, mode)
+            .await
+            .expect("local api");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = stack
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Api {
             base,
@@ -85,6 +123,7 @@ impl Api {
             keys,
             key_dir,
             state,
+            enforcer: stack.enforcer,
         }
     }
 

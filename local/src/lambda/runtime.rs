@@ -3,9 +3,10 @@
 //! `Lambda-Runtime-*` headers, and posts its answer to `.../invocation/{id}/response` (or
 //! `.../error`); a failed init posts to `/2018-06-01/runtime/init/error`.
 //!
-//! One function process at a time per [`RuntimeApi`]. Every process gets a new generation, and each
-//! connection belongs to the generation current when it was accepted, so a poll left over from a
-//! killed process can never take an event meant for the next one.
+//! One function process at a time per [`RuntimeApi`] (the local Lambda service gives every
+//! process its own). Every process gets a new generation, and each connection belongs to the
+//! generation current when it was accepted, so a poll left over from a killed process can never take
+//! an event meant for the next one.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -24,8 +25,73 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// How long a function may take to init or to answer one invocation (the template's `Timeout`).
+/// The template's `Globals` timeout, for harnesses that have no function of the template.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// Lambda's limit on a synchronous invocation's response payload.
+pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+/// Lambda's init phase is limited to 10 s, whatever the function's timeout.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why an invocation has no answer: each is what Lambda reports for it, and each ends the process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The process exited (crashed, or was killed) before or during the invocation.
+    Exited(String),
+    /// The process posted `/init/error`, or exited during init.
+    Init(String),
+    /// No answer within the function's timeout.
+    Timeout(Duration),
+    /// The answer was larger than [`MAX_RESPONSE_BYTES`].
+    TooLarge(usize),
+    /// The Runtime API itself failed (cannot start the process, poll lost).
+    Service(String),
+}
+
+impl Failure {
+    /// The error document Lambda returns to a synchronous caller for this failure.
+    pub fn lambda_error(&self, request_id: &str) -> serde_json::Value {
+        let (error_type, message) = match self {
+            Self::Exited(status) => (
+                "Runtime.ExitError",
+                format!("RequestId: {request_id} Error: Runtime exited with error: {status}"),
+            ),
+            Self::Init(detail) => ("Runtime.InitError", format!("RequestId: {request_id} {detail}")),
+            Self::Timeout(t) => (
+                "Sandbox.Timedout",
+                format!(
+                    "RequestId: {request_id} Error: Task timed out after {:.2} seconds",
+                    t.as_secs_f64()
+                ),
+            ),
+            Self::TooLarge(n) => (
+                "Function.ResponseSizeTooLarge",
+                format!(
+                    "Response payload size ({n} bytes) exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+                ),
+            ),
+            Self::Service(detail) => ("ServiceException", detail.clone()),
+        };
+        serde_json::json!({"errorType": error_type, "errorMessage": message})
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Exited(status) => write!(f, "the function exited ({status})"),
+            Self::Init(detail) => write!(f, "init failed: {detail}"),
+            Self::Timeout(t) => write!(f, "no answer within {t:?}"),
+            Self::TooLarge(n) => write!(f, "the response of {n} bytes is over Lambda's {MAX_RESPONSE_BYTES}"),
+            Self::Service(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl From<Failure> for String {
+    fn from(f: Failure) -> Self {
+        f.to_string()
+    }
+}
 
 /// A poll for the next invocation, waiting for an event.
 struct Waiter {
@@ -45,7 +111,7 @@ struct Invocation {
 struct Outcome {
     at: Instant,
     error: bool,
-    body: Bytes,
+    body: Result<Bytes, usize>,
 }
 
 struct Shared {
@@ -103,6 +169,12 @@ pub struct Launch {
     pub bootstrap: PathBuf,
     /// The function's own variables (Lambda's are added by [`RuntimeApi::spawn`]).
     pub env: Vec<(String, String)>,
+    /// The template's `Timeout`: for init and for each invocation.
+    pub timeout: Duration,
+    /// The template's `MemorySize`, in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
+    pub memory_mb: u32,
+    /// The access key of the function's credentials: the local IAM check knows the function by it.
+    pub access_key_id: String,
     /// stdout and stderr (CloudWatch Logs on Lambda) are appended here.
     pub log: PathBuf,
 }
@@ -164,6 +236,7 @@ pub struct RuntimeApi {
     waiters: mpsc::UnboundedReceiver<Waiter>,
     next_id: u64,
     function_arn: String,
+    timeout: Duration,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -174,11 +247,12 @@ impl Drop for RuntimeApi {
 }
 
 impl RuntimeApi {
-    /// Serves the Runtime API on `127.0.0.1:port`.
+    /// Serves the Runtime API on `127.0.0.1:port` (0: any free port).
     pub async fn start(port: u16) -> Result<Self, String> {
         let inner = TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|e| format!("runtime API: cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let port = inner.local_addr().map_err(|e| e.to_string())?.port();
         let (generation_tx, _) = watch::channel(0);
         let (waiters_tx, waiters) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -193,7 +267,8 @@ impl RuntimeApi {
             .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
-            .layer(DefaultBodyLimit::max(6 * 1024 * 1024))
+            // Sizes are Lambda's to judge (`Failure::TooLarge`), not the HTTP layer's.
+            .layer(DefaultBodyLimit::disable())
             .with_state(shared.clone());
         let listener = GenerationListener {
             inner,
@@ -208,19 +283,21 @@ impl RuntimeApi {
             waiters,
             next_id: 0,
             function_arn: String::new(),
+            timeout: TIMEOUT,
             server,
         })
     }
 
     /// Starts `launch` against this Runtime API, as the only function of a new generation.
     pub fn spawn(&mut self, launch: &Launch) -> Result<Process, String> {
+        self.timeout = launch.timeout;
         let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
         self.shared.generation_tx.send_replace(generation);
         self.shared.pending.lock().expect("pending").clear();
         *self.shared.init_error.lock().expect("init error") = None;
         while self.waiters.try_recv().is_ok() {}
         self.function_arn = format!(
-            "arn:aws:lambda:us-east-1:123456789012:function:{}",
+            "arn:aws:lambda:us-east-1:000000000000:function:{}",
             launch.function_name
         );
 
@@ -247,14 +324,14 @@ impl RuntimeApi {
     }
 
     /// Waits for the process's next poll.
-    async fn poll(&mut self, process: &mut Process) -> Result<Waiter, String> {
+    async fn poll(&mut self, process: &mut Process, limit: Duration) -> Result<Waiter, Failure> {
         let generation = self.shared.generation.load(Ordering::SeqCst);
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + limit;
         loop {
             let tick = tokio::time::sleep(Duration::from_millis(2));
             tokio::select! {
                 waiter = self.waiters.recv() => {
-                    let waiter = waiter.ok_or("runtime API stopped")?;
+                    let waiter = waiter.ok_or_else(|| Failure::Service("runtime API stopped".into()))?;
                     if waiter.generation == generation {
                         return Ok(waiter);
                     }
@@ -263,12 +340,12 @@ impl RuntimeApi {
                     if let Some(status) = process.exited() {
                         let init = self.shared.init_error.lock().expect("init error").take();
                         return Err(match init {
-                            Some(e) => format!("init failed ({status}): {e}"),
-                            None => format!("the function exited ({status})"),
+                            Some(e) => Failure::Init(format!("({status}) {e}")),
+                            None => Failure::Exited(status),
                         });
                     }
                     if Instant::now() >= deadline {
-                        return Err(format!("no poll for the next invocation within {TIMEOUT:?}"));
+                        return Err(Failure::Timeout(limit));
                     }
                 }
             }
@@ -276,8 +353,11 @@ impl RuntimeApi {
     }
 
     /// Waits for the first poll of a freshly spawned process: the init duration.
-    pub async fn init(&mut self, process: &mut Process) -> Result<(Duration, PendingPoll), String> {
-        let waiter = self.poll(process).await?;
+    pub async fn init(&mut self, process: &mut Process) -> Result<(Duration, PendingPoll), Failure> {
+        let waiter = match self.poll(process, INIT_TIMEOUT).await {
+            Err(Failure::Exited(status)) => return Err(Failure::Init(format!("Runtime exited with error: {status}"))),
+            other => other?,
+        };
         Ok((waiter.arrived.duration_since(process.spawned), PendingPoll(waiter)))
     }
 
@@ -288,10 +368,10 @@ impl RuntimeApi {
         process: &mut Process,
         polled: Option<PendingPoll>,
         event: Bytes,
-    ) -> Result<Invoked, String> {
+    ) -> Result<Invoked, Failure> {
         let waiter = match polled {
             Some(PendingPoll(w)) => w,
-            None => self.poll(process).await?,
+            None => self.poll(process, self.timeout).await?,
         };
         self.next_id += 1;
         let id = format!(
@@ -305,7 +385,7 @@ impl RuntimeApi {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or_default()
-            + TIMEOUT.as_millis() as u64;
+            + self.timeout.as_millis() as u64;
         let polled = waiter.arrived;
         let handed = Instant::now();
         let invocation = Invocation {
@@ -316,27 +396,27 @@ impl RuntimeApi {
         };
         if waiter.tx.send(invocation).is_err() {
             self.shared.pending.lock().expect("pending").remove(&id);
-            return Err("the function's poll went away".into());
+            return Err(Failure::Service("the function's poll went away".into()));
         }
-        let deadline = handed + TIMEOUT;
+        let deadline = handed + self.timeout;
         loop {
             let tick = tokio::time::sleep(Duration::from_millis(2));
             tokio::select! {
                 outcome = &mut rx => {
-                    let outcome = outcome.map_err(|_| "runtime API dropped the invocation")?;
+                    let outcome = outcome.map_err(|_| Failure::Service("runtime API dropped the invocation".into()))?;
                     return Ok(Invoked {
                         duration: outcome.at.duration_since(handed),
                         polled,
                         error: outcome.error,
-                        body: outcome.body,
+                        body: outcome.body.map_err(Failure::TooLarge)?,
                     });
                 }
                 () = tick => {
                     if let Some(status) = process.exited() {
-                        return Err(format!("the function exited during an invocation ({status})"));
+                        return Err(Failure::Exited(status));
                     }
                     if Instant::now() >= deadline {
-                        return Err(format!("no answer within {TIMEOUT:?}"));
+                        return Err(Failure::Timeout(self.timeout));
                     }
                 }
             }
@@ -353,7 +433,7 @@ fn lambda_env(launch: &Launch, port: u16, task_root: &FsPath) -> Vec<(String, St
     [
         ("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}")),
         ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", launch.memory_mb.to_string()),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
         (
@@ -365,7 +445,7 @@ fn lambda_env(launch: &Launch, port: u16, task_root: &FsPath) -> Vec<(String, St
         ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".into()),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_DEFAULT_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "local".into()),
+        ("AWS_ACCESS_KEY_ID", launch.access_key_id.clone()),
         ("AWS_SECRET_ACCESS_KEY", "local".into()),
         ("AWS_SESSION_TOKEN", "local".into()),
         ("_HANDLER", "bootstrap".into()),
@@ -438,10 +518,17 @@ async fn error(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: 
 
 fn deliver(shared: &Shared, id: &str, error: bool, body: Bytes) -> StatusCode {
     let at = Instant::now();
+    let too_large = body.len() > MAX_RESPONSE_BYTES;
+    let body = if too_large { Err(body.len()) } else { Ok(body) };
     match shared.pending.lock().expect("pending").remove(id) {
+        // Lambda refuses an oversized answer with 413 and fails the invocation.
         Some(tx) => {
             let _ = tx.send(Outcome { at, error, body });
-            StatusCode::ACCEPTED
+            if too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::ACCEPTED
+            }
         }
         None => StatusCode::BAD_REQUEST,
     }

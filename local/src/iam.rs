@@ -1,0 +1,666 @@
+//! The local IAM check: a DynamoDB endpoint in front of DynamoDB Local that allows each call only
+//! if the calling function's policies in `template.yaml` would allow it on AWS. DynamoDB Local
+//! ignores IAM, so without this a missing permission shows only after a deploy.
+//!
+//! A function is known by the access key of its credentials (each gets its own, see
+//! [`Enforcer::access_key`]). Every call is authorized as DynamoDB authorizes it: one action per
+//! item of a transaction (`PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`, `GetItem`),
+//! the table's or the index's ARN, and `dynamodb:LeadingKeys` from the partition keys the call
+//! touches. What it does not model: resource policies, SCPs, permission boundaries, session
+//! policies and condition keys other than `dynamodb:LeadingKeys` (a template using one is refused at
+//! start, not ignored).
+
+use crate::template::{FunctionDef, Symbols, Template, resolve};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// The account locally created ARNs carry.
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IamError {
+    #[error("{function}: {detail}")]
+    Policy { function: String, detail: String },
+    #[error("IAM enforcer: cannot listen: {0}")]
+    Listen(std::io::Error),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Effect {
+    Allow,
+    Deny,
+}
+
+/// A condition of a statement: `ForAllValues:StringEquals: {dynamodb:LeadingKeys: [...]}`.
+#[derive(Debug, Clone)]
+struct Condition {
+    set: SetOperator,
+    operator: Operator,
+    values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetOperator {
+    /// A single-valued use of the key: the request must have exactly one value.
+    Single,
+    ForAllValues,
+    ForAnyValue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    Equals,
+    NotEquals,
+    Like,
+    NotLike,
+}
+
+#[derive(Debug, Clone)]
+struct Statement {
+    effect: Effect,
+    actions: Vec<String>,
+    resources: Vec<String>,
+    leading_keys: Vec<Condition>,
+}
+
+/// A function's identity-based policy, resolved for the local table.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub function: String,
+    statements: Vec<Statement>,
+}
+
+/// One authorization DynamoDB makes for a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    pub action: String,
+    pub resource: String,
+    pub leading_keys: BTreeSet<String>,
+}
+
+impl Policy {
+    /// The policies of `function` (its `Policies` of inline statements), resolved with `symbols`.
+    pub fn of(function: &FunctionDef, symbols: &Symbols) -> Result<Self, IamError> {
+        let err = |detail: String| IamError::Policy {
+            function: function.logical_id.clone(),
+            detail,
+        };
+        let mut statements = Vec::new();
+        for policy in &function.policies {
+            let list = policy
+                .get("Statement")
+                .and_then(serde_norway::Value::as_sequence)
+                .ok_or_else(|| {
+                    err(format!(
+                        "only inline Statement policies are understood locally, not {policy:?}"
+                    ))
+                })?;
+            for s in list {
+                let effect = match s.get("Effect").and_then(serde_norway::Value::as_str) {
+                    Some("Allow") => Effect::Allow,
+                    Some("Deny") => Effect::Deny,
+                    other => return Err(err(format!("a statement's Effect is {other:?}"))),
+                };
+                let strings = |key: &str| -> Result<Vec<String>, IamError> {
+                    let v = s.get(key).ok_or_else(|| err(format!("a statement has no {key}")))?;
+                    let items = match v.as_sequence() {
+                        Some(seq) => seq.iter().collect(),
+                        None => vec![v],
+                    };
+                    items
+                        .into_iter()
+                        .map(|i| resolve(i, symbols).ok_or_else(|| err(format!("cannot resolve {key} {i:?}"))))
+                        .collect()
+                };
+                let mut leading_keys = Vec::new();
+                if let Some(conditions) = s.get("Condition").and_then(serde_norway::Value::as_mapping) {
+                    for (op, keys) in conditions {
+                        let op = op.as_str().unwrap_or_default();
+                        let (set, name) = match op.split_once(':') {
+                            Some(("ForAllValues", name)) => (SetOperator::ForAllValues, name),
+                            Some(("ForAnyValue", name)) => (SetOperator::ForAnyValue, name),
+                            _ => (SetOperator::Single, op),
+                        };
+                        let operator = match name {
+                            "StringEquals" => Operator::Equals,
+                            "StringNotEquals" => Operator::NotEquals,
+                            "StringLike" => Operator::Like,
+                            "StringNotLike" => Operator::NotLike,
+                            other => return Err(err(format!("condition operator {other} is not modelled locally"))),
+                        };
+                        for (key, values) in keys.as_mapping().into_iter().flatten() {
+                            if key.as_str() != Some("dynamodb:LeadingKeys") {
+                                return Err(err(format!("condition key {key:?} is not modelled locally")));
+                            }
+                            let values = match values.as_sequence() {
+                                Some(seq) => seq.iter().collect(),
+                                None => vec![values],
+                            };
+                            let values = values
+                                .into_iter()
+                                .map(|v| resolve(v, symbols).ok_or_else(|| err(format!("cannot resolve {v:?}"))))
+                                .collect::<Result<_, _>>()?;
+                            leading_keys.push(Condition { set, operator, values });
+                        }
+                    }
+                }
+                statements.push(Statement {
+                    effect,
+                    actions: strings("Action")?,
+                    resources: strings("Resource")?,
+                    leading_keys,
+                });
+            }
+        }
+        Ok(Self {
+            function: function.logical_id.clone(),
+            statements,
+        })
+    }
+
+    /// IAM's evaluation: an explicit Deny wins, then any Allow; otherwise the implicit deny.
+    pub fn allows(&self, check: &Check) -> bool {
+        let applies = |s: &&Statement| {
+            s.actions
+                .iter()
+                .any(|a| glob(&a.to_ascii_lowercase(), &check.action.to_ascii_lowercase()))
+                && s.resources.iter().any(|r| glob(r, &check.resource))
+                && s.leading_keys.iter().all(|c| c.holds(&check.leading_keys))
+        };
+        let mut matching = self.statements.iter().filter(applies);
+        let (mut allow, mut deny) = (false, false);
+        for s in matching.by_ref() {
+            match s.effect {
+                Effect::Allow => allow = true,
+                Effect::Deny => deny = true,
+            }
+        }
+        allow && !deny
+    }
+
+    /// Every (action, resource) the policy allows, for the report of unused permissions.
+    pub fn grants(&self) -> Vec<(String, String)> {
+        self.statements
+            .iter()
+            .filter(|s| s.effect == Effect::Allow)
+            .flat_map(|s| {
+                s.actions
+                    .iter()
+                    .flat_map(move |a| s.resources.iter().map(move |r| (a.clone(), r.clone())))
+            })
+            .collect()
+    }
+}
+
+impl Condition {
+    fn holds(&self, keys: &BTreeSet<String>) -> bool {
+        let matches = |k: &String| {
+            let hit = self.values.iter().any(|v| match self.operator {
+                Operator::Equals | Operator::NotEquals => v == k,
+                Operator::Like | Operator::NotLike => glob(v, k),
+            });
+            match self.operator {
+                Operator::Equals | Operator::Like => hit,
+                Operator::NotEquals | Operator::NotLike => !hit,
+            }
+        };
+        match self.set {
+            // IAM: true when the request has no value for the key at all.
+            SetOperator::ForAllValues => keys.iter().all(matches),
+            SetOperator::ForAnyValue => keys.iter().any(matches),
+            SetOperator::Single => keys.len() == 1 && keys.iter().all(matches),
+        }
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters, `?` any one.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            pi += 1;
+            mark = ti;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The partition key attribute of the table and of each index, from the template's table.
+#[derive(Debug, Clone, Default)]
+pub struct KeySchema {
+    table: String,
+    indexes: HashMap<String, String>,
+}
+
+impl KeySchema {
+    pub fn of(table: &serde_norway::Value) -> Self {
+        let hash = |schema: Option<&serde_norway::Value>| {
+            schema
+                .and_then(serde_norway::Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .find(|k| k.get("KeyType").and_then(serde_norway::Value::as_str) == Some("HASH"))
+                .and_then(|k| k.get("AttributeName")?.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let indexes = table
+            .get("GlobalSecondaryIndexes")
+            .and_then(serde_norway::Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| Some((i.get("IndexName")?.as_str()?.to_owned(), hash(i.get("KeySchema")))))
+            .collect();
+        Self {
+            table: hash(table.get("KeySchema")),
+            indexes,
+        }
+    }
+}
+
+/// The authorizations DynamoDB makes for one call (`operation` from `X-Amz-Target`).
+pub fn checks(operation: &str, request: &Map<String, Value>, schema: &KeySchema, region: &str) -> Vec<Check> {
+    let arn = |table: &str| format!("arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT}:table/{table}");
+    let pk = |item: Option<&Value>, attribute: &str| -> BTreeSet<String> {
+        item.and_then(|i| i.get(attribute))
+            .and_then(|v| v.get("S").or_else(|| v.get("N")).or_else(|| v.get("B")))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect()
+    };
+    let table = request.get("TableName").and_then(Value::as_str).unwrap_or_default();
+    let check = |action: &str, resource: String, leading_keys: BTreeSet<String>| Check {
+        action: format!("dynamodb:{action}"),
+        resource,
+        leading_keys,
+    };
+    match operation {
+        "GetItem" | "UpdateItem" | "DeleteItem" => {
+            vec![check(operation, arn(table), pk(request.get("Key"), &schema.table))]
+        }
+        "PutItem" => vec![check(operation, arn(table), pk(request.get("Item"), &schema.table))],
+        "Query" | "Scan" => {
+            let index = request.get("IndexName").and_then(Value::as_str);
+            let (resource, attribute) = match index {
+                Some(i) => (
+                    format!("{}/index/{i}", arn(table)),
+                    schema.indexes.get(i).cloned().unwrap_or_default(),
+                ),
+                None => (arn(table), schema.table.clone()),
+            };
+            let keys = if operation == "Query" {
+                query_partition(request, &attribute)
+            } else {
+                BTreeSet::new()
+            };
+            vec![check(operation, resource, keys)]
+        }
+        "BatchGetItem" | "BatchWriteItem" => request
+            .get("RequestItems")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(table, items)| {
+                let keys = match items {
+                    Value::Object(get) => get
+                        .get("Keys")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|k| pk(Some(k), &schema.table))
+                        .collect(),
+                    Value::Array(writes) => writes
+                        .iter()
+                        .flat_map(|w| {
+                            let put = w.get("PutRequest").and_then(|p| p.get("Item"));
+                            let delete = w.get("DeleteRequest").and_then(|d| d.get("Key"));
+                            pk(put.or(delete), &schema.table)
+                        })
+                        .collect(),
+                    _ => BTreeSet::new(),
+                };
+                check(operation, arn(table), keys)
+            })
+            .collect(),
+        "TransactWriteItems" | "TransactGetItems" => request
+            .get("TransactItems")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|item| {
+                let (kind, body) = item.as_object()?.iter().next()?;
+                let action = match kind.as_str() {
+                    "Put" => "PutItem",
+                    "Update" => "UpdateItem",
+                    "Delete" => "DeleteItem",
+                    "ConditionCheck" => "ConditionCheckItem",
+                    "Get" => "GetItem",
+                    _ => return None,
+                };
+                let table = body.get("TableName").and_then(Value::as_str).unwrap_or_default();
+                let key = if action == "PutItem" {
+                    body.get("Item")
+                } else {
+                    body.get("Key")
+                };
+                Some(check(action, arn(table), pk(key, &schema.table)))
+            })
+            .collect(),
+        other => vec![check(other, arn(table), BTreeSet::new())],
+    }
+}
+
+/// The partition key value of a Query's `KeyConditionExpression` (`#pk = :pk AND ...`).
+fn query_partition(request: &Map<String, Value>, attribute: &str) -> BTreeSet<String> {
+    let expression = request
+        .get("KeyConditionExpression")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let names = request.get("ExpressionAttributeNames").and_then(Value::as_object);
+    let values = request.get("ExpressionAttributeValues").and_then(Value::as_object);
+    for clause in expression.split(" AND ").chain(expression.split(" and ")) {
+        let Some((left, right)) = clause.split_once('=') else {
+            continue;
+        };
+        let (left, right) = (left.trim().trim_start_matches('('), right.trim().trim_end_matches(')'));
+        let name = match left.strip_prefix('#') {
+            Some(_) => names
+                .and_then(|n| n.get(left))
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            None => left,
+        };
+        if name == attribute {
+            let value = values
+                .and_then(|v| v.get(right))
+                .and_then(|v| v.get("S").or_else(|| v.get("N")))
+                .and_then(Value::as_str);
+            return value.map(str::to_owned).into_iter().collect();
+        }
+    }
+    BTreeSet::new()
+}
+
+/// A decision the enforcer made, for the log and the report of used permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub function: String,
+    pub check: Check,
+    pub allowed: bool,
+}
+
+struct Shared {
+    upstream: String,
+    region: String,
+    schema: KeySchema,
+    /// Access key -> policy.
+    policies: HashMap<String, Policy>,
+    http: reqwest::Client,
+    decisions: Mutex<Vec<Decision>>,
+    usage_log: Option<std::path::PathBuf>,
+}
+
+/// The running enforcer: its endpoint, and what it decided.
+pub struct Enforcer {
+    pub endpoint: String,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Enforcer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl Enforcer {
+    /// The access key a function's credentials carry locally (its logical id).
+    pub fn access_key(function: &str) -> String {
+        function.to_owned()
+    }
+
+    /// Starts the enforcer on a free loopback port, forwarding allowed calls to `upstream`, with
+    /// every function's policy resolved for `symbols` (the local table). Every decision is also
+    /// appended to the file `LOCAL_IAM_USAGE_LOG` names, when set (the report of `make test`).
+    pub async fn start(template: &Template, symbols: &Symbols, upstream: &str) -> Result<Self, IamError> {
+        let mut policies = HashMap::new();
+        for f in &template.functions {
+            policies.insert(Self::access_key(&f.logical_id), Policy::of(f, symbols)?);
+        }
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            region: symbols.region.clone(),
+            schema: KeySchema::of(&template.table),
+            policies,
+            http: reqwest::Client::new(),
+            decisions: Mutex::default(),
+            usage_log: std::env::var_os("LOCAL_IAM_USAGE_LOG").map(Into::into),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(IamError::Listen)?;
+        let endpoint = format!("http://{}", listener.local_addr().map_err(IamError::Listen)?);
+        let app = Router::new().fallback(forward).with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            endpoint,
+            shared,
+            server,
+        })
+    }
+
+    /// The decisions so far, oldest first.
+    pub fn decisions(&self) -> Vec<Decision> {
+        self.shared.decisions.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let access_key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split("Credential=").nth(1))
+        .and_then(|v| v.split('/').next())
+        .unwrap_or_default();
+    let Some(policy) = shared.policies.get(access_key) else {
+        return aws_error(
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        );
+    };
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.split_once('.'))
+        .map(|(_, op)| op.to_owned())
+        .unwrap_or_default();
+    let request: Map<String, Value> = serde_json::from_slice(&body).unwrap_or_default();
+    for check in checks(&operation, &request, &shared.schema, &shared.region) {
+        let allowed = policy.allows(&check);
+        record(&shared, &policy.function, &check, allowed);
+        if !allowed {
+            let keys: Vec<&str> = check.leading_keys.iter().map(String::as_str).collect();
+            tracing::warn!(
+                function = %policy.function,
+                action = %check.action,
+                resource = %check.resource,
+                key = %keys.join(","),
+                "local IAM: access denied"
+            );
+            let role = format!("arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{0}Role/{0}", policy.function);
+            return aws_error(
+                "AccessDeniedException",
+                &format!(
+                    "User: {role} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action",
+                    check.action, check.resource, check.action
+                ),
+            );
+        }
+    }
+    let mut upstream = shared.http.post(&shared.upstream).body(body);
+    for (name, value) in &headers {
+        if name != "host" && name != "content-length" {
+            upstream = upstream.header(name, value);
+        }
+    }
+    match upstream.send().await {
+        Ok(answer) => {
+            let status = answer.status();
+            let mut out = HeaderMap::new();
+            for (name, value) in answer.headers() {
+                if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+                    out.insert(name.clone(), value.clone());
+                }
+            }
+            match answer.bytes().await {
+                Ok(bytes) => (status, out, bytes).into_response(),
+                Err(_) => unavailable(),
+            }
+        }
+        Err(_) => unavailable(),
+    }
+}
+
+fn record(shared: &Shared, function: &str, check: &Check, allowed: bool) {
+    let decision = Decision {
+        function: function.to_owned(),
+        check: check.clone(),
+        allowed,
+    };
+    if let Some(path) = &shared.usage_log {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let verdict = if allowed { "allow" } else { "deny" };
+            let _ = writeln!(f, "{function} {} {verdict}", check.action);
+        }
+    }
+    let mut decisions = shared.decisions.lock().unwrap_or_else(|e| e.into_inner());
+    // Bounded: a long `make run-lambda` session keeps the last decisions only.
+    if decisions.len() >= 10_000 {
+        decisions.drain(..5_000);
+    }
+    decisions.push(decision);
+}
+
+/// DynamoDB's JSON error document, as the SDK parses it.
+fn aws_error(error_type: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "__type": format!("com.amazon.coral.service#{error_type}"),
+        "Message": message,
+    });
+    let mut response = (StatusCode::BAD_REQUEST, body.to_string()).into_response();
+    let h = response.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
+    if let Ok(v) = HeaderValue::from_str(error_type) {
+        h.insert("x-amzn-errortype", v);
+    }
+    response
+}
+
+/// An unreachable DynamoDB Local is an internal error of the service, which the SDK retries and
+/// the functions answer 503, as when they reach it directly.
+fn unavailable() -> Response {
+    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"upstream unreachable"}"#;
+    let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/x-amz-json-1.0"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> KeySchema {
+        KeySchema {
+            table: "pk".into(),
+            indexes: HashMap::from([("gsi1".into(), "gsi1pk".into())]),
+        }
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(glob("dynamodb:*", "dynamodb:GetItem"));
+        assert!(glob("arn:*:table/t", "arn:aws:dynamodb:r:1:table/t"));
+        assert!(!glob("arn:*:table/t", "arn:aws:dynamodb:r:1:table/t/index/gsi1"));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("abc", "abcd"));
+    }
+
+    #[test]
+    fn a_transaction_is_one_check_per_item() {
+        let request = json!({"TransactItems": [
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "A"}, "sk": {"S": "x"}}}},
+            {"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "B"}, "sk": {"S": "y"}}}}
+        ]});
+        let got = checks(
+            "TransactWriteItems",
+            request.as_object().unwrap(),
+            &schema(),
+            "us-east-1",
+        );
+        let actions: Vec<&str> = got.iter().map(|c| c.action.as_str()).collect();
+        assert_eq!(actions, ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]);
+        assert_eq!(got[1].leading_keys, BTreeSet::from(["B".to_owned()]));
+        assert_eq!(got[0].resource, "arn:aws:dynamodb:us-east-1:000000000000:table/t");
+    }
+
+    #[test]
+    fn a_query_on_an_index_checks_the_index_and_its_partition() {
+        let request = json!({"TableName": "t", "IndexName": "gsi1",
+            "KeyConditionExpression": "#p = :p AND #s > :s",
+            "ExpressionAttributeNames": {"#p": "gsi1pk", "#s": "gsi1sk"},
+            "ExpressionAttributeValues": {":p": {"S": "BANK#b"}, ":s": {"S": "0"}}});
+        let got = checks("Query", request.as_object().unwrap(), &schema(), "us-east-1");
+        assert_eq!(
+            got[0].resource,
+            "arn:aws:dynamodb:us-east-1:000000000000:table/t/index/gsi1"
+        );
+        assert_eq!(got[0].leading_keys, BTreeSet::from(["BANK#b".to_owned()]));
+    }
+
+    #[test]
+    fn leading_keys_conditions() {
+        let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let all = Condition {
+            set: SetOperator::ForAllValues,
+            operator: Operator::Equals,
+            values: vec!["CONNECT".into()],
+        };
+        assert!(all.holds(&keys(&["CONNECT"])));
+        assert!(!all.holds(&keys(&["CONNECT", "BANK#b"])));
+        assert!(
+            all.holds(&keys(&[])),
+            "IAM: ForAllValues holds for a request without the key"
+        );
+        let like = Condition {
+            set: SetOperator::Single,
+            operator: Operator::Like,
+            values: vec!["BANK#*".into()],
+        };
+        assert!(like.holds(&keys(&["BANK#b"])));
+        assert!(!like.holds(&keys(&["USER#u"])));
+    }
+}
