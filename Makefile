@@ -8,7 +8,7 @@ CARGO_FLAGS ?=
 TEMPLATE ?= template.yaml
 VENV := .venv
 
-export PORT DDB_PORT TEST_DDB_PORT CARGO CARGO_FLAGS
+export PORT DDB_PORT TEST_DDB_PORT CARGO CARGO_FLAGS FUNCTION EVENT ENV_VARS
 # No telemetry banner or uploads from SAM CLI (validate works offline either way).
 export SAM_CLI_TELEMETRY := 0
 
@@ -21,7 +21,15 @@ help: ## Show this help
 run: docs ## Run local-api on 127.0.0.1:PORT with DynamoDB Local on DDB_PORT (data kept in .local/); docs at /docs
 	scripts/run.sh
 
-test: venv ## template and workflow lint, fmt check, clippy, cargo test against in-memory DynamoDB Local
+.PHONY: run-lambda invoke
+run-lambda: docs venv ## Like run, but the gateway calls the built functions (make build, run first if stale) as API Gateway does
+	scripts/run.sh --lambda
+
+# FUNCTION=<LogicalId> EVENT=<file or -> [ENV_VARS=events/env.json]
+invoke: venv ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [ENV_VARS=events/env.json]
+	scripts/invoke.sh
+
+test: venv ## lint, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory actionlint
 	scripts/test.sh

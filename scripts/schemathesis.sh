@@ -11,7 +11,8 @@
 # CONTRACT_STATEFUL_EXAMPLES (150 scenarios), CONTRACT_MAX_STEPS (8 per scenario), CONTRACT_WORKERS
 # (1: deterministic, and Python 3.11's ast is not thread-safe), CONTRACT_TIMEOUT (240 s for
 # schemathesis), CONTRACT_EXTRA_CHECKS (more schemathesis checks, comma-separated),
-# CONTRACT_REPORT_DIR (keep the JUnit and NDJSON reports there), CARGO, CARGO_FLAGS.
+# CONTRACT_REPORT_DIR (keep the JUnit and NDJSON reports there), CONTRACT_MODE (lambda: through the
+# built functions, as `make run-lambda`), CARGO, CARGO_FLAGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ started=$SECONDS
 say() { echo "schemathesis.sh: $*" >&2; }
 summarized=
 summary() {
-  echo "contract: $*"
+  echo "contract${CONTRACT_MODE:+ ($CONTRACT_MODE)}: $*"
   summarized=1
 }
 die() {
@@ -94,7 +95,10 @@ unset PAGE_TOKEN_SECRET
 
 # Build in the foreground (the cargo lock may be held by another build), then start at once.
 "$CARGO" build -q "${cargo_flags[@]}" -p local-api || die "cargo build -p local-api failed"
-"$CARGO" run -q "${cargo_flags[@]}" -p local-api -- serve >"$work/api.log" 2>&1 &
+# CONTRACT_MODE=lambda: the built functions of `make build` behind the gateway (make run-lambda).
+serve=(serve)
+[[ ${CONTRACT_MODE:-} != lambda ]] || serve=(serve --lambda)
+"$CARGO" run -q "${cargo_flags[@]}" -p local-api -- "${serve[@]}" >"$work/api.log" 2>&1 &
 api_pid=$!
 for _ in $(seq 1 600); do
   curl -s -o /dev/null "$BASE/" && break

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `make test` (minus the template lint): fmt, clippy, then the whole workspace's tests against ONE
-# in-memory DynamoDB Local, which is stopped afterwards even when something fails.
+# in-memory DynamoDB Local, which is stopped afterwards even when something fails. Then what ships:
+# `make build` (when missing or stale), and the black-box API suites, the events and the contract
+# again through the built bootstraps behind the local gateway (API_TESTS_MODE=lambda), and
+# `make invoke` of every function. Every DynamoDB call of every run goes through the local IAM
+# check; its report (used, denied, granted-but-unused actions per function) ends the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,16 +31,39 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 # Tests create their own uniquely named tables; a TABLE_NAME from the caller's shell must not leak in.
 unset TABLE_NAME
 
+# Every decision of the local IAM check, for the report at the end.
+LOCAL_IAM_USAGE_LOG=$(mktemp)
+export LOCAL_IAM_USAGE_LOG
+
 # One closing line with the totals of every test binary, so the run's result reads at a glance.
 log=$(mktemp)
 status=0
+step() { echo "test: $* ($((SECONDS / 60)) min)" >&2; }
+step "cargo test, in-process"
 "$CARGO" test "${cargo_flags[@]}" --workspace 2>&1 | tee "$log" || status=$?
-# `make run` itself, end to end (after cargo test, which has built local-api).
+# What ships: the release bootstraps of `make build`, behind the same gateway.
 smoke_passed=0 smoke_failed=0
-if scripts/smoke-run.sh; then smoke_passed=1; else smoke_failed=1 status=1; fi
-if scripts/schemathesis.sh; then smoke_passed=$((smoke_passed + 1)); else smoke_failed=$((smoke_failed + 1)) status=1; fi
-if scripts/docs-check.sh; then smoke_passed=$((smoke_passed + 1)); else smoke_failed=$((smoke_failed + 1)) status=1; fi
+check() {
+  if "$@"; then smoke_passed=$((smoke_passed + 1)); else smoke_failed=$((smoke_failed + 1)) status=1; fi
+}
+step "make build (if stale)"
+if scripts/ensure-build.sh; then
+  step "cargo test through the built functions"
+  API_TESTS_MODE=lambda "$CARGO" test "${cargo_flags[@]}" -p api-tests --test api --test events 2>&1 | tee -a "$log" ||
+    status=$?
+  check scripts/invoke-check.sh
+else
+  smoke_failed=$((smoke_failed + 1)) status=1
+fi
+step "make run, contract, docs"
+# `make run` itself, end to end (after cargo test, which has built local-api).
+check scripts/smoke-run.sh
+check scripts/schemathesis.sh
+CONTRACT_MODE=lambda check scripts/schemathesis.sh
+check scripts/docs-check.sh
+"$CARGO" run -q "${cargo_flags[@]}" -p local-api -- iam-report "$LOCAL_IAM_USAGE_LOG" || status=1
+step "done"
 awk -v sp="$smoke_passed" -v sf="$smoke_failed" '/^test result:/ { p += $4; f += $6 }
   END { printf "tests: %d passed, %d failed\n", p + sp, f + sf }' "$log"
-rm -f "$log"
+rm -f "$log" "$LOCAL_IAM_USAGE_LOG"
 exit "$status"

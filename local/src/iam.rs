@@ -399,6 +399,52 @@ fn query_partition(request: &Map<String, Value>, attribute: &str) -> BTreeSet<St
     BTreeSet::new()
 }
 
+/// The report of `make test`: per function, the actions it used, the ones it was denied, and the
+/// ones its policy grants that no call used, from the decisions logged to `LOCAL_IAM_USAGE_LOG`.
+pub fn usage_report(template: &Template, log: &str) -> Result<String, IamError> {
+    let symbols = Symbols::new(template, &[], "us-east-1", "table");
+    let mut out = String::new();
+    for f in &template.functions {
+        let policy = Policy::of(f, &symbols)?;
+        let lines = log.lines().filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            (parts.next()? == f.logical_id).then(|| Some((parts.next()?.to_owned(), parts.next()? == "allow")))?
+        });
+        let (mut used, mut denied) = (BTreeSet::new(), BTreeSet::new());
+        for (action, allowed) in lines {
+            if allowed {
+                used.insert(action)
+            } else {
+                denied.insert(action)
+            };
+        }
+        let granted: BTreeSet<String> = policy.grants().into_iter().map(|(a, _)| a).collect();
+        let unused: Vec<&String> = granted
+            .iter()
+            .filter(|g| {
+                !used
+                    .iter()
+                    .any(|u| glob(&g.to_ascii_lowercase(), &u.to_ascii_lowercase()))
+            })
+            .collect();
+        let list = |set: Vec<&String>| {
+            if set.is_empty() {
+                "-".to_owned()
+            } else {
+                set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+            }
+        };
+        out.push_str(&format!(
+            "iam: {}: used {}; denied {}; granted but unused {}\n",
+            f.logical_id,
+            list(used.iter().collect()),
+            list(denied.iter().collect()),
+            list(unused),
+        ));
+    }
+    Ok(out)
+}
+
 /// A decision the enforcer made, for the log and the report of used permissions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {

@@ -77,27 +77,33 @@ pub fn build_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.aws-sam/build"))
 }
 
-/// Builds the whole local API for `state`'s table, in-process (see [`build_stack`]).
+/// Builds the whole local API for `state`'s table, in-process, in front of the DynamoDB Local
+/// that `DYNAMODB_ENDPOINT` names (see [`build_stack`]).
 pub async fn build(
     template: template::Template,
     dev_keys: &keys::DevKeys,
     state: &AppState,
 ) -> Result<axum::Router, LocalError> {
-    Ok(build_stack(template, dev_keys, state, Mode::InProcess).await?.router)
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").map_err(|_| LocalError::NoEndpoint)?;
+    Ok(build_stack(template, dev_keys, state, Mode::InProcess, &endpoint)
+        .await?
+        .router)
 }
 
 /// Builds the whole local API for `state`'s table, creating the table if it is absent. Tokens are
 /// checked against the dev keys' JWKS, with the local issuer and audience. Every DynamoDB call of
-/// a function goes through the IAM check of that function's policies, in both modes.
+/// a function goes through the IAM check of that function's policies, in both modes, in front of
+/// `dynamodb_endpoint` (the DynamoDB Local that `state`'s client uses).
 pub async fn build_stack(
     template: template::Template,
     dev_keys: &keys::DevKeys,
     state: &AppState,
     mode: Mode,
+    dynamodb_endpoint: &str,
 ) -> Result<Stack, LocalError> {
     let client = state.store.client();
     table::ensure_table(client, state.store.table(), &template.table).await?;
-    let upstream = std::env::var("DYNAMODB_ENDPOINT").map_err(|_| LocalError::NoEndpoint)?;
+    let upstream = dynamodb_endpoint;
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
     let (jwks_url, jwks_server) = match &mode {
         Mode::Lambda(_) => {
@@ -112,7 +118,7 @@ pub async fn build_stack(
         ("JwksUrl", jwks_url.as_str()),
     ];
     let symbols = template::Symbols::new(&template, &parameters, &region, state.store.table());
-    let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, &upstream).await?);
+    let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, upstream).await?);
 
     let backend = match mode {
         Mode::InProcess => {
@@ -149,7 +155,7 @@ pub async fn build_stack(
             }
         }
         Mode::Lambda(options) => {
-            let settings = lambda::EnvVars::default().with_all(&[
+            let settings = lambda::EnvVars::default().with_settings(&[
                 ("TABLE_NAME", state.store.table()),
                 ("PAGE_TOKEN_SECRET", &options.page_secret),
                 ("DYNAMODB_ENDPOINT", &enforcer.endpoint),

@@ -21,6 +21,8 @@ const USAGE: &str = "usage:
                      run one built function once on an event, like `sam local invoke`: its answer
                      on stdout, its logs on stderr, a non-zero exit when it fails
   local-api token-event [token options]   a TOKEN authorizer event with a fresh dev token
+  local-api iam-report <LOCAL_IAM_USAGE_LOG file>
+                     per function: the DynamoDB actions used, denied, and granted but unused
   local-api seed     load the demo bank (demo-bank: customers, their records, links) into TABLE_NAME;
                      idempotent (fixed ids: a second run creates nothing)
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
@@ -47,6 +49,7 @@ async fn main() -> ExitCode {
         Some("invoke") => return invoke(&local_dir, &args[1..]).await,
         Some("token") => token(&local_dir, &args[1..]),
         Some("token-event") => token_event(&local_dir, &args[1..]),
+        Some("iam-report") if args.len() == 2 => iam_report(&args[1]),
         Some("seed") if args.len() == 1 => seed().await,
         _ => Err(USAGE.into()),
     };
@@ -62,6 +65,13 @@ async fn main() -> ExitCode {
 fn token(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let dev_keys = keys::load_or_create(local_dir)?;
     println!("{}", dev_keys.mint(&token_request(args)?)?);
+    Ok(())
+}
+
+fn iam_report(log: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let template = local_api::template::Template::load(&local_api::template_path())?;
+    let text = std::fs::read_to_string(log).map_err(|e| format!("{log}: {e}"))?;
+    print!("{}", local_api::iam::usage_report(&template, &text)?);
     Ok(())
 }
 
@@ -164,7 +174,8 @@ async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::erro
     } else {
         local_api::Mode::InProcess
     };
-    let stack = local_api::build_stack(template, &dev_keys, &state, mode).await?;
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").map_err(|_| local_api::LocalError::NoEndpoint)?;
+    let stack = local_api::build_stack(template, &dev_keys, &state, mode, &endpoint).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
 
     let mut demo = TokenRequest::new("dev-user");

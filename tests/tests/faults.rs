@@ -295,7 +295,11 @@ impl Api {
         let state = AppState::new(client, table, &[9; 32]).expect("state");
         let key_dir = std::env::temp_dir().join(unique("faults-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
-        let app = local_api::build(template, &keys, &state).await.expect("local api");
+        // The IAM check in front of this test's own DynamoDB Local.
+        let app = local_api::build_stack(template, &keys, &state, local_api::Mode::InProcess, ENDPOINT)
+            .await
+            .expect("local api")
+            .router;
         let mint = |sub: &str, banks: &[&str]| {
             let mut request = TokenRequest::new(sub);
             request.bank_ids = banks.iter().map(|b| b.to_string()).collect();

@@ -80,6 +80,8 @@ impl Function {
 pub struct EnvVars {
     all: Vec<(String, String)>,
     by_function: std::collections::HashMap<String, Vec<(String, String)>>,
+    /// The local stack's own settings, applied last.
+    settings: Vec<(String, String)>,
 }
 
 impl EnvVars {
@@ -118,9 +120,10 @@ impl EnvVars {
         Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Adds variables for every function (the local stack's own settings, like an env-vars file).
-    pub fn with_all(mut self, vars: &[(&str, &str)]) -> Self {
-        self.all
+    /// Adds the local stack's settings for every function (its table, its DynamoDB endpoint),
+    /// which win over the file's.
+    pub fn with_settings(mut self, vars: &[(&str, &str)]) -> Self {
+        self.settings
             .extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         self
     }
@@ -129,6 +132,7 @@ impl EnvVars {
         self.all
             .iter()
             .chain(self.by_function.get(function).into_iter().flatten())
+            .chain(&self.settings)
     }
 }
 

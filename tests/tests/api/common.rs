@@ -108,7 +108,8 @@ impl Api {
         let state = AppState::new(client, table.clone(), PAGE_SECRET.as_bytes()).expect("state");
         let key_dir = std::env::temp_dir().join(unique("api-tests-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
-        let stack = local_api::build_stack(template, &keys, &state, mode)
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
+        let stack = local_api::build_stack(template, &keys, &state, mode, &endpoint)
             .await
             .expect("local api");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

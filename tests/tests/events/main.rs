@@ -225,7 +225,11 @@ async fn run() -> Vec<String> {
     let state = AppState::new(client, table.clone(), secret.as_bytes()).expect("app state");
     seed(&state).await;
     seed::seed_groups(&state).await;
-    let routers = local_api::gateway::group_routers(|_| state.clone());
+    let runner = if lambda_mode() {
+        Runner::lambda(&template, &state, &dir.join("env.json")).await
+    } else {
+        Runner::InProcess(local_api::gateway::group_routers(|_| state.clone()))
+    };
 
     // (group, method, resource) of every event expected to succeed.
     let mut successes = BTreeSet::new();
@@ -269,25 +273,53 @@ async fn run() -> Vec<String> {
             continue;
         }
 
-        let request = match lambda_http::request::from_str(&text) {
-            Ok(r) => r,
-            Err(e) => {
-                failures.push(format!("{name}: lambda_http cannot parse it: {e}"));
-                continue;
+        let (status, headers, body) = match &runner {
+            Runner::InProcess(routers) => {
+                let request = match lambda_http::request::from_str(&text) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        failures.push(format!("{name}: lambda_http cannot parse it: {e}"));
+                        continue;
+                    }
+                };
+                if !matches!(
+                    request.extensions().get::<RequestContext>(),
+                    Some(RequestContext::ApiGatewayV1(_))
+                ) {
+                    failures.push(format!("{name}: not parsed as an API Gateway REST (v1) event"));
+                    continue;
+                }
+                let Some(router) = routers.get(group.as_str()) else {
+                    failures.push(format!("{name}: no router for group {group}"));
+                    continue;
+                };
+                dispatch(router, request).await
+            }
+            Runner::Lambda { functions, .. } => {
+                let Some(function) = functions.get(group.as_str()) else {
+                    failures.push(format!("{name}: no function for group {group}"));
+                    continue;
+                };
+                match function.invoke(text.clone().into()).await {
+                    Ok(local_api::lambda::Answer::Response(answer)) => {
+                        match local_api::proxy_event::read_response(&answer) {
+                            Some(r) => (r.status.as_u16(), r.headers, r.body.to_vec()),
+                            None => {
+                                failures.push(format!(
+                                    "{name}: not a proxy response: {}",
+                                    String::from_utf8_lossy(&answer)
+                                ));
+                                continue;
+                            }
+                        }
+                    }
+                    other => {
+                        failures.push(format!("{name}: the bootstrap failed: {other:?}"));
+                        continue;
+                    }
+                }
             }
         };
-        if !matches!(
-            request.extensions().get::<RequestContext>(),
-            Some(RequestContext::ApiGatewayV1(_))
-        ) {
-            failures.push(format!("{name}: not parsed as an API Gateway REST (v1) event"));
-            continue;
-        }
-        let Some(router) = routers.get(group.as_str()) else {
-            failures.push(format!("{name}: no router for group {group}"));
-            continue;
-        };
-        let (status, headers, body) = dispatch(router, request).await;
         let body_text = String::from_utf8_lossy(&body).into_owned();
         if status != want {
             failures.push(format!("{name}: expected {want}, got {status}: {body_text}"));
@@ -322,6 +354,54 @@ async fn run() -> Vec<String> {
     // Best effort: the run's DynamoDB Local is in memory and gone after `make test` anyway.
     let _ = state.store.client().delete_table().table_name(&table).send().await;
     failures
+}
+
+/// Whether the events run through the release bootstraps (`API_TESTS_MODE=lambda`, as `make test`
+/// runs this test a second time) rather than the groups' routers.
+fn lambda_mode() -> bool {
+    std::env::var("API_TESTS_MODE").as_deref() == Ok("lambda")
+}
+
+/// Who answers the events: the routers in-process, or the bootstraps of `make build` through the
+/// local Lambda service with `events/env.json` as `--env-vars` (the stack's table and the IAM
+/// check's endpoint on top).
+enum Runner {
+    InProcess(HashMap<&'static str, axum::Router>),
+    Lambda {
+        functions: HashMap<String, local_api::lambda::Function>,
+        _enforcer: local_api::iam::Enforcer,
+    },
+}
+
+impl Runner {
+    async fn lambda(template: &local_api::template::Template, state: &AppState, env_file: &Path) -> Self {
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
+        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+        let symbols = local_api::template::Symbols::new(template, &[], &region, state.store.table());
+        let enforcer = local_api::iam::Enforcer::start(template, &symbols, &endpoint)
+            .await
+            .expect("IAM enforcer");
+        let env_vars = local_api::lambda::EnvVars::load(env_file)
+            .expect("events/env.json")
+            .with_settings(&[
+                ("TABLE_NAME", state.store.table()),
+                ("DYNAMODB_ENDPOINT", &enforcer.endpoint),
+            ]);
+        let log_dir = std::env::temp_dir().join("events-lambda-logs");
+        let functions = template
+            .functions
+            .iter()
+            .map(|f| {
+                let launch = local_api::lambda::launch(f, &symbols, &env_vars, &[], &local_api::build_dir(), &log_dir)
+                    .expect("a built bootstrap (make build)");
+                (f.group.clone(), local_api::lambda::Function::new(launch))
+            })
+            .collect();
+        Runner::Lambda {
+            functions,
+            _enforcer: enforcer,
+        }
+    }
 }
 
 /// The fixture, through the real store: what a create would write, with fixed ids.

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The built functions of `make build` (.aws-sam/build), built first when missing or stale: older
+# than the template, the workspace manifests, or any source of a crate the functions are built from.
+# Used by `make run-lambda`, `make invoke` and `make test`, which run what ships.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_DIR=${BUILD_DIR:-.aws-sam/build}
+stamp=$BUILD_DIR/template.yaml
+reason=
+if [[ ! -f $stamp ]]; then
+  reason="no build in $BUILD_DIR"
+else
+  for f in $(python3 - <<'PY'
+import re
+text = open("template.yaml").read()
+for name in re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function", text, re.M):
+    print(name)
+PY
+  ); do
+    [[ -x $BUILD_DIR/$f/bootstrap ]] || { reason="$BUILD_DIR/$f/bootstrap is missing"; break; }
+  done
+  if [[ -z $reason ]]; then
+    newer=$(find template.yaml Cargo.toml Cargo.lock shared functions -newer "$stamp" -type f \
+      \( -name '*.rs' -o -name '*.toml' -o -name '*.lock' -o -name '*.yaml' -o -name '*.pem' \) -print -quit)
+    [[ -z $newer ]] || reason="$newer changed since the last build"
+  fi
+fi
+if [[ -n $reason ]]; then
+  echo "ensure-build: $reason: make build" >&2
+  scripts/build.sh
+fi
