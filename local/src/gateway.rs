@@ -71,6 +71,8 @@ pub enum Backend {
 pub struct Gateway {
     template: Template,
     backend: Backend,
+    /// The IAM check the functions' DynamoDB calls go through: it lives as long as the gateway.
+    _enforcer: Arc<crate::iam::Enforcer>,
     validation: Option<regex::Regex>,
     policies: PolicyCache,
 }
@@ -196,7 +198,11 @@ pub enum GatewayError {
 }
 
 impl Gateway {
-    pub fn new(template: Template, backend: Backend) -> Result<Self, GatewayError> {
+    pub fn new(
+        template: Template,
+        backend: Backend,
+        enforcer: Arc<crate::iam::Enforcer>,
+    ) -> Result<Self, GatewayError> {
         let known = |group: &str| match &backend {
             Backend::InProcess { groups, .. } => groups.contains_key(group),
             Backend::Lambda { functions, .. } => functions.contains_key(group),
@@ -224,6 +230,7 @@ impl Gateway {
         Ok(Self {
             template,
             backend,
+            _enforcer: enforcer,
             validation,
             policies,
         })
@@ -375,6 +382,15 @@ async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
             context.http_method = parts.method.clone();
             context.path = Some(format!("/{LOCAL_STAGE}{path}"));
             context.authorizer.fields = grant.context.clone().into_iter().collect();
+            let mut parts = parts;
+            // The Lambda runtime (lambda_http) resolves dot segments of the event's path as URLs
+            // are resolved; the routers in-process get the same path the built functions do.
+            if let Some(resolved) = resolve_dot_segments(parts.uri.path()) {
+                let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+                if let Ok(uri) = format!("{resolved}{query}").parse() {
+                    parts.uri = uri;
+                }
+            }
             let mut request = Request::from_parts(parts, Body::from(body));
             request.extensions_mut().insert(RequestContext::ApiGatewayV1(context));
             let Some(router) = groups.get(route.group.as_str()) else {
@@ -437,6 +453,37 @@ async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
     }
 }
 
+/// `path` with its `.` and `..` segments (also percent-encoded, as WHATWG URLs count them)
+/// resolved, or `None` when it has none.
+fn resolve_dot_segments(path: &str) -> Option<String> {
+    let kind = |segment: &str| match segment.to_ascii_lowercase().as_str() {
+        "." | "%2e" => 1,
+        ".." | ".%2e" | "%2e." | "%2e%2e" => 2,
+        _ => 0,
+    };
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    if segments.iter().all(|s| kind(s) == 0) {
+        return None;
+    }
+    let mut out: Vec<&str> = Vec::new();
+    let last = segments.len().saturating_sub(1);
+    for (i, segment) in segments.into_iter().enumerate() {
+        match kind(segment) {
+            0 => out.push(segment),
+            k => {
+                if k == 2 {
+                    out.pop();
+                }
+                // A trailing dot segment leaves the directory: `/a/b/..` is `/a/`.
+                if i == last {
+                    out.push("");
+                }
+            }
+        }
+    }
+    Some(format!("/{}", out.join("/")))
+}
+
 /// IAM-style match of a policy resource (with `*` wildcards) against a method ARN.
 fn arn_matches(pattern: &str, arn: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
@@ -462,6 +509,17 @@ fn arn_matches(pattern: &str, arn: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::arn_matches;
+
+    #[test]
+    fn dot_segments_resolve_as_in_urls() {
+        use super::resolve_dot_segments as r;
+        assert_eq!(r("/v1/banks/b/customers"), None);
+        assert_eq!(r("/v1/banks/../customers/x").as_deref(), Some("/v1/customers/x"));
+        assert_eq!(r("/v1/banks/%2E%2E/customers/x").as_deref(), Some("/v1/customers/x"));
+        assert_eq!(r("/v1/banks/./customers").as_deref(), Some("/v1/banks/customers"));
+        assert_eq!(r("/v1/banks/b/customers/..").as_deref(), Some("/v1/banks/b/"));
+        assert_eq!(r("/..").as_deref(), Some("/"));
+    }
 
     #[test]
     fn arn_wildcards() {

@@ -177,7 +177,7 @@ pub async fn build_stack(
         }
     };
     Ok(Stack {
-        router: gateway::Gateway::new(template, backend)?.into_router(),
+        router: gateway::Gateway::new(template, backend, enforcer.clone())?.into_router(),
         enforcer,
     })
 }
