@@ -26,8 +26,10 @@ run-lambda: docs venv ## Like run, but the gateway calls the built functions (ma
 	scripts/run.sh --lambda
 
 # FUNCTION=<LogicalId> EVENT=<file or -> [ENV_VARS=events/env.json]
-invoke: venv ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [ENV_VARS=events/env.json]
-	scripts/invoke.sh
+# Silent, with setup on stderr: stdout is the function's answer only.
+invoke: ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [ENV_VARS=events/env.json]
+	@scripts/venv.sh >&2
+	@scripts/invoke.sh
 
 test: venv ## lint, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions
 	$(MAKE) --no-print-directory lint-template

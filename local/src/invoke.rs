@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// Runs the invocation `args` describe: `<LogicalId> <event | -> [--env-vars FILE]`. Returns the
 /// JSON to print and whether the function succeeded.
 pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), LocalError> {
-    let usage = |m: &str| LocalError::Lambda(m.to_owned());
+    let usage = |m: &str| LocalError::Usage(m.to_owned());
     let mut positional = Vec::new();
     let mut env_file = None;
     let mut it = args.iter();
@@ -85,7 +85,13 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
             let table_name = var("TABLE_NAME").unwrap_or(local_table.clone());
             let client =
                 shared::config::dynamodb_client_for(Some(&upstream)).map_err(|e| LocalError::Lambda(e.to_string()))?;
-            table::ensure_table(&client, &table_name, &template.table).await?;
+            table::ensure_table(&client, &table_name, &template.table)
+                .await
+                .map_err(|e| {
+                    LocalError::Lambda(format!(
+                        "the function's DYNAMODB_ENDPOINT is {upstream}, where table {table_name} cannot be prepared: {e}"
+                    ))
+                })?;
             let symbols = Symbols::new(&template, &parameters, &region, &table_name);
             let enforcer = iam::Enforcer::start(&template, &symbols, &upstream).await?;
             for (k, v) in &mut launch.env {

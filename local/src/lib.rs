@@ -36,6 +36,8 @@ pub enum LocalError {
     Iam(#[from] iam::IamError),
     #[error("local Lambda: {0}")]
     Lambda(String),
+    #[error("{0}")]
+    Usage(String),
     #[error("DYNAMODB_ENDPOINT is not set: the local stack runs against DynamoDB Local")]
     NoEndpoint,
 }

@@ -95,8 +95,12 @@ async fn invoke(local_dir: &std::path::Path, args: &[String]) -> ExitCode {
             println!("{answer}");
             if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
-        Err(e) => {
+        Err(e @ local_api::LocalError::Usage(_)) => {
             eprintln!("local-api invoke: {e}\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("local-api invoke: {e}");
             ExitCode::from(2)
         }
     }
