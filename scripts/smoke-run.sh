@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run` end to end, as a user runs it: start it, create a customer with the printed token,
 # stop it with Ctrl-C (SIGINT to its process group), check DynamoDB Local stopped too, start it
-# again and read the customer back with the same token. Uses its own ports and data directory.
+# again and read the customer back with the same token; then `make run-lambda` on the same data:
+# the same customer through the built functions, and a link created there. Uses its own ports and
+# data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,14 +20,15 @@ fail() {
 }
 
 start() {
-  setsid scripts/run.sh >"$work/run.log" 2>&1 &
+  : >"$work/run.log"
+  setsid scripts/run.sh "$@" >"$work/run.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 240); do
     grep -q '^export TOKEN=' "$work/run.log" && curl -s -o /dev/null "$base/" && return 0
     kill -0 "$pid" 2>/dev/null || fail "make run exited early"
     sleep 0.5
   done
-  fail "make run did not become ready"
+  fail "make run $* did not become ready"
 }
 
 stop() {
@@ -57,4 +60,18 @@ case "$got" in
   *) fail "after a restart the customer reads as: $got" ;;
 esac
 stop
-echo "smoke-run: make run keeps data and its token across a restart, and stops DynamoDB Local on Ctrl-C"
+
+start --lambda
+grep -q 'through the local Lambda service' "$work/run.log" || fail "make run-lambda does not say it runs the built functions"
+got=$(curl -s -w ' %{http_code}' "$base/v1/banks/demo-bank/customers/$id" -H "Authorization: Bearer $token")
+case "$got" in
+  *'"legal_name":"Persistent Person"'*' 200') ;;
+  *) fail "through the built functions the customer reads as: $got" ;;
+esac
+got=$(curl -s -w ' %{http_code}' -X POST "$base/v1/banks/demo-bank/user_customer_links" -H "Authorization: Bearer $token" \
+  -H 'Idempotency-Key: smoke-link' -d "{\"user_id\":\"smoke-user\",\"customer_id\":\"$id\"}")
+again=$(curl -s -w ' %{http_code}' -X POST "$base/v1/banks/demo-bank/user_customer_links" -H "Authorization: Bearer $token" \
+  -H 'Idempotency-Key: smoke-link' -d "{\"user_id\":\"smoke-user\",\"customer_id\":\"$id\"}")
+[[ $got == *' 201' && $again == "$got" ]] || fail "a link and its replay through the built functions: $got / $again"
+stop
+echo "smoke-run: make run keeps data and its token across a restart, stops DynamoDB Local on Ctrl-C, and make run-lambda serves the same data through the built functions"

@@ -25,8 +25,12 @@ fn misbehaving_build(template: &local_api::template::Template) -> PathBuf {
 
 /// The project's template with a 2 s function timeout (10 s in the template), so a timeout is quick.
 async fn api() -> Api {
+    api_with_timeout(2).await
+}
+
+async fn api_with_timeout(seconds: u64) -> Api {
     let text = std::fs::read_to_string(local_api::template_path()).expect("template");
-    let text = text.replacen("\n    Timeout: 10\n", "\n    Timeout: 2\n", 1);
+    let text = text.replacen("\n    Timeout: 10\n", &format!("\n    Timeout: {seconds}\n"), 1);
     let template = local_api::template::Template::parse(&text).expect("template");
     let build_dir = misbehaving_build(&template);
     let mode = local_api::Mode::Lambda(local_api::LambdaOptions {
@@ -133,6 +137,19 @@ async fn a_timeout_is_a_502_after_the_function_timeout_and_the_process_is_replac
         "answered after {took:?}, the function's Timeout is 2 s"
     );
     assert_ne!(pid(&api).await, before, "the timed-out process was replaced");
+}
+
+#[tokio::test]
+async fn a_function_slower_than_the_29_s_integration_timeout_is_a_504() {
+    let api = api_with_timeout(40).await;
+    let started = Instant::now();
+    let (status, body) = call(&api, "sleep", "t").await;
+    let took = started.elapsed();
+    assert_eq!(status, 504, "{body}");
+    assert!(
+        took >= Duration::from_secs(29) && took < Duration::from_secs(35),
+        "answered after {took:?}"
+    );
 }
 
 #[tokio::test]
