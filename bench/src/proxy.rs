@@ -65,13 +65,7 @@ struct Shared {
 pub struct Proxy {
     pub port: u16,
     shared: Arc<Shared>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: local_api::Background,
 }
 
 impl Proxy {
@@ -96,10 +90,13 @@ impl Proxy {
             calls: Mutex::new(Vec::new()),
         });
         let router = Router::new().fallback(forward).with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Ok(Self { port, shared, server })
+        Ok(Self {
+            port,
+            shared,
+            _server: local_api::Background::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            }),
+        })
     }
 
     pub fn endpoint(&self) -> String {

@@ -64,7 +64,7 @@ pub enum Backend {
         /// By group.
         functions: HashMap<String, Arc<Function>>,
         /// The JWKS endpoint the authorizer reads at init, stopped with the gateway.
-        _jwks: Option<crate::lambda::Server>,
+        _jwks: Option<crate::Background>,
     },
 }
 

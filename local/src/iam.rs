@@ -29,6 +29,8 @@ pub enum IamError {
     Policy { function: String, detail: String },
     #[error("IAM enforcer: cannot listen: {0}")]
     Listen(std::io::Error),
+    #[error("IAM enforcer: no HTTP client: {0}")]
+    Client(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -468,13 +470,7 @@ struct Shared {
 pub struct Enforcer {
     pub endpoint: String,
     shared: Arc<Shared>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Enforcer {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: crate::Background,
 }
 
 impl Enforcer {
@@ -496,7 +492,12 @@ impl Enforcer {
             region: symbols.region.clone(),
             schema: KeySchema::of(&template.table),
             policies,
-            http: reqwest::Client::new(),
+            // Loopback only: no HTTP proxy from the environment.
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .tcp_nodelay(true)
+                .build()
+                .map_err(|e| IamError::Client(e.to_string()))?,
             decisions: Mutex::default(),
             usage_log: std::env::var_os("LOCAL_IAM_USAGE_LOG").map(Into::into),
         });
@@ -505,13 +506,10 @@ impl Enforcer {
             .map_err(IamError::Listen)?;
         let endpoint = format!("http://{}", listener.local_addr().map_err(IamError::Listen)?);
         let app = Router::new().fallback(forward).with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         Ok(Self {
             endpoint,
             shared,
-            server,
+            _server: crate::Background::serve(listener, app),
         })
     }
 

@@ -49,6 +49,29 @@ pub fn template_path() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
 }
 
+/// A server task of the local stack (the IAM check, a Runtime API, the JWKS), stopped when dropped.
+pub struct Background(tokio::task::JoinHandle<()>);
+
+impl Background {
+    /// Serves `app` on `listener` until dropped.
+    pub fn serve(listener: tokio::net::TcpListener, app: axum::Router) -> Self {
+        Self(tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        }))
+    }
+
+    /// Runs `task` until dropped.
+    pub fn spawn(task: impl std::future::Future<Output = ()> + Send + 'static) -> Self {
+        Self(tokio::spawn(task))
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// How the local API runs the functions.
 pub enum Mode {
     /// The groups' routers in-process (`make run`).

@@ -164,18 +164,9 @@ pub fn environment(
     env
 }
 
-/// A background server, stopped when dropped.
-pub struct Server(tokio::task::JoinHandle<()>);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Serves `jwks` at `http://127.0.0.1:<port>/jwks.json`: the identity provider's JWKS URL the
 /// authorizer fetches at init, as on AWS (the template requires one).
-pub async fn serve_jwks(jwks: String) -> Result<(String, Server), crate::LocalError> {
+pub async fn serve_jwks(jwks: String) -> Result<(String, crate::Background), crate::LocalError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| crate::LocalError::Lambda(format!("cannot serve the JWKS: {e}")))?;
@@ -189,10 +180,10 @@ pub async fn serve_jwks(jwks: String) -> Result<(String, Server), crate::LocalEr
             async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], jwks) }
         }),
     );
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok((format!("http://{addr}/jwks.json"), Server(task)))
+    Ok((
+        format!("http://{addr}/jwks.json"),
+        crate::Background::serve(listener, app),
+    ))
 }
 
 /// How to start `function` as Lambda would: its bootstrap from `build_dir`, its environment

@@ -237,13 +237,7 @@ pub struct RuntimeApi {
     next_id: u64,
     function_arn: String,
     timeout: Duration,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for RuntimeApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: crate::Background,
 }
 
 impl RuntimeApi {
@@ -274,7 +268,7 @@ impl RuntimeApi {
             inner,
             shared: shared.clone(),
         };
-        let server = tokio::spawn(async move {
+        let server = crate::Background::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<Conn>()).await;
         });
         Ok(Self {
@@ -284,7 +278,7 @@ impl RuntimeApi {
             next_id: 0,
             function_arn: String::new(),
             timeout: TIMEOUT,
-            server,
+            _server: server,
         })
     }
 
