@@ -14,7 +14,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use serde_json::Value;
@@ -78,11 +78,7 @@ impl Proxy {
             .tap_io(|tcp| {
                 let _ = tcp.set_nodelay(true);
             });
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let client = local_api::iam::loopback_client()?;
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             delay,
@@ -109,7 +105,7 @@ impl Proxy {
     }
 }
 
-async fn forward(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let start = Instant::now();
     let operation = headers
         .get("x-amz-target")
@@ -131,38 +127,23 @@ async fn forward(State(shared): State<Arc<Shared>>, method: Method, headers: Hea
         _ => (body, false),
     };
     tokio::time::sleep(shared.delay).await;
-    let mut upstream = shared.client.request(method, &shared.upstream).body(body);
-    for (name, value) in &headers {
-        if name != header::HOST && name != header::CONTENT_LENGTH {
-            upstream = upstream.header(name, value);
-        }
-    }
-    let answer = match upstream.send().await {
+    let answer = match local_api::iam::pass_on(&shared.client, &shared.upstream, &headers, body).await {
         Ok(answer) => answer,
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
-    let status = answer.status();
-    let answer_headers = answer.headers().clone();
-    let bytes = answer.bytes().await.unwrap_or_default();
     let end = Instant::now();
-    let capacity = serde_json::from_slice::<Value>(&bytes)
+    let capacity = serde_json::from_slice::<Value>(&answer.body)
         .map(|v| capacity_units(&v["ConsumedCapacity"]))
         .unwrap_or_default();
     shared.calls.lock().expect("calls").push(Call {
         operation,
         start,
         end,
-        status: status.as_u16(),
+        status: answer.status.as_u16(),
         capacity,
         consistent_read,
     });
-    let mut response = (status, bytes).into_response();
-    for (name, value) in &answer_headers {
-        if name != header::CONTENT_LENGTH && name != header::TRANSFER_ENCODING && name != header::CONNECTION {
-            response.headers_mut().insert(name, value.clone());
-        }
-    }
-    response
+    answer.into_response()
 }
 
 /// Whether a request reads with strong consistency (transactions always do).

@@ -492,12 +492,7 @@ impl Enforcer {
             region: symbols.region.clone(),
             schema: KeySchema::of(&template.table),
             policies,
-            // Loopback only: no HTTP proxy from the environment.
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .tcp_nodelay(true)
-                .build()
-                .map_err(|e| IamError::Client(e.to_string()))?,
+            http: loopback_client().map_err(IamError::Client)?,
             decisions: Mutex::default(),
             usage_log: std::env::var_os("LOCAL_IAM_USAGE_LOG").map(Into::into),
         });
@@ -561,28 +556,62 @@ async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             );
         }
     }
-    let mut upstream = shared.http.post(&shared.upstream).body(body);
-    for (name, value) in &headers {
-        if name != "host" && name != "content-length" {
-            upstream = upstream.header(name, value);
-        }
-    }
-    match upstream.send().await {
-        Ok(answer) => {
-            let status = answer.status();
-            let mut out = HeaderMap::new();
-            for (name, value) in answer.headers() {
-                if name != "content-length" && name != "transfer-encoding" && name != "connection" {
-                    out.insert(name.clone(), value.clone());
-                }
-            }
-            match answer.bytes().await {
-                Ok(bytes) => (status, out, bytes).into_response(),
-                Err(_) => unavailable(),
-            }
-        }
+    match pass_on(&shared.http, &shared.upstream, &headers, body).await {
+        Ok(answer) => answer.into_response(),
         Err(_) => unavailable(),
     }
+}
+
+/// A client for DynamoDB Local on loopback: no HTTP proxy from the environment, no Nagle delay.
+pub fn loopback_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// DynamoDB's answer to a call passed on.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        (self.status, self.headers, self.body).into_response()
+    }
+}
+
+/// Passes a DynamoDB call on to `upstream` as it came (its signature headers included; DynamoDB
+/// Local does not check signatures, so a changed body is fine) and reads the answer. The one
+/// forwarding of the project's local DynamoDB endpoints (this check, `make bench`'s counter).
+pub async fn pass_on(
+    http: &reqwest::Client,
+    upstream: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Answer, reqwest::Error> {
+    let mut request = http.post(upstream).body(body);
+    for (name, value) in headers {
+        if name != "host" && name != "content-length" {
+            request = request.header(name, value);
+        }
+    }
+    let answer = request.send().await?;
+    let status = answer.status();
+    let mut out = HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+            out.insert(name.clone(), value.clone());
+        }
+    }
+    Ok(Answer {
+        status,
+        headers: out,
+        body: answer.bytes().await?,
+    })
 }
 
 fn record(shared: &Shared, function: &str, check: &Check, allowed: bool) {
