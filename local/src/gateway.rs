@@ -413,11 +413,13 @@ async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
                     "Internal server error",
                 );
             };
+            // The API's own domain: what the client reached it by, when that is a host name.
             let host = parts
                 .headers
                 .get("host")
                 .and_then(|h| h.to_str().ok())
-                .unwrap_or("127.0.0.1");
+                .filter(|h| h.parse::<axum::http::uri::Authority>().is_ok_and(|a| a.as_str() == *h))
+                .unwrap_or("localhost");
             let origin = Origin {
                 stage: LOCAL_STAGE,
                 request_id: &request_id,

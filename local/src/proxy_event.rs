@@ -46,9 +46,12 @@ pub fn request_event(
         }
     };
     for (name, value) in headers {
-        add(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+        if name != "host" {
+            add(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+        }
     }
-    // What API Gateway adds on the way in.
+    // What API Gateway sets on the way in: its own domain as Host, the forwarding headers.
+    add("Host", origin.domain_name);
     if !headers.contains_key("x-forwarded-for") {
         add("X-Forwarded-For", &source_ip);
     }

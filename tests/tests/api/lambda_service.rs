@@ -100,6 +100,26 @@ async fn the_function_gets_the_rest_proxy_event_and_its_answer_reaches_the_clien
 }
 
 #[tokio::test]
+async fn the_event_names_the_api_as_its_host_whatever_the_client_sent() {
+    let api = api().await;
+    for (sent, want) in [("bad host^", "localhost"), ("api.example.com", "api.example.com")] {
+        let res = api
+            .http
+            .get(format!("{}/v1/banks/b/customers/ok", api.base))
+            .header("Authorization", "Bearer t")
+            .header("host", sent)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["event"]["headers"]["Host"], want, "sent {sent}");
+        assert_eq!(body["event"]["multiValueHeaders"]["Host"], json!([want]));
+        assert_eq!(body["event"]["requestContext"]["domainName"], want);
+    }
+}
+
+#[tokio::test]
 async fn sequential_requests_reuse_a_process_and_concurrent_ones_start_more() {
     let api = api().await;
     let first = pid(&api).await;
