@@ -408,9 +408,11 @@ pub fn usage_report(template: &Template, log: &str) -> Result<String, IamError> 
     let mut out = String::new();
     for f in &template.functions {
         let policy = Policy::of(f, &symbols)?;
-        let lines = log.lines().filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            (parts.next()? == f.logical_id).then(|| Some((parts.next()?.to_owned(), parts.next()? == "allow")))?
+        let lines = log.lines().filter_map(|l| match l.split(' ').collect::<Vec<_>>()[..] {
+            [function, action, verdict @ ("allow" | "deny")] if function == f.logical_id => {
+                Some((action.to_owned(), verdict == "allow"))
+            }
+            _ => None,
         });
         let (mut used, mut denied) = (BTreeSet::new(), BTreeSet::new());
         for (action, allowed) in lines {
@@ -624,7 +626,8 @@ fn record(shared: &Shared, function: &str, check: &Check, allowed: bool) {
         use std::io::Write as _;
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
             let verdict = if allowed { "allow" } else { "deny" };
-            let _ = writeln!(f, "{function} {} {verdict}", check.action);
+            // One write per line: processes append to the same file concurrently.
+            let _ = f.write_all(format!("{function} {} {verdict}\n", check.action).as_bytes());
         }
     }
     let mut decisions = shared.decisions.lock().unwrap_or_else(|e| e.into_inner());
@@ -671,6 +674,27 @@ mod tests {
             table: "pk".into(),
             indexes: HashMap::from([("gsi1".into(), "gsi1pk".into())]),
         }
+    }
+
+    #[test]
+    fn the_usage_report_reads_whole_lines_only() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let template = Template::load(&path).expect("template");
+        let log = "CrmEventsFunction dynamodb:GetItem allow\n\
+                   CrmEventsFunction dynamodb:Query allow\n\
+                   CrmEventsFunction dynamodb:PutItem deny\n\
+                   CrmEventsFunctiondynamodb:Query deny\n\
+                   CrmEventsFunction dynamodb:Query allowCrmEventsFunction\n";
+        let report = usage_report(&template, log).expect("report");
+        let line = report
+            .lines()
+            .find(|l| l.starts_with("iam: CrmEventsFunction:"))
+            .expect("line");
+        assert_eq!(
+            line,
+            "iam: CrmEventsFunction: used dynamodb:GetItem dynamodb:Query; denied dynamodb:PutItem; \
+             granted but unused dynamodb:ConditionCheckItem dynamodb:PutItem"
+        );
     }
 
     #[test]

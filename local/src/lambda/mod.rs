@@ -215,3 +215,82 @@ pub fn launch(
         log: log_dir.join(format!("{}.log", function.logical_id)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::{Symbols, Template};
+
+    fn template() -> Template {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        Template::load(&path).expect("the project's template")
+    }
+
+    fn var<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn the_environment_is_built_as_sam_local_builds_it() {
+        let template = template();
+        let customers = template.function("CustomersFunction").expect("CustomersFunction");
+        let symbols = Symbols::new(&template, &[("LogLevel", "warn")], "eu-west-1", "local-table");
+        let file = EnvVars::parse(
+            r#"{"Parameters": {"RUST_LOG": "debug"},
+                "CustomersFunction": {"DYNAMODB_ENDPOINT": "http://host.docker.internal:8000", "NOT_DECLARED": "x"},
+                "FirehoseFunction": {"TABLE_NAME": "not-this-function"}}"#,
+        )
+        .expect("env-vars file");
+        let hosts = [("host.docker.internal".to_owned(), "127.0.0.1".to_owned())];
+        let env = environment(customers, &symbols, &file, &hosts);
+        // Globals, resolved.
+        assert_eq!(var(&env, "METRICS_NAMESPACE"), Some("CustomerApi"));
+        assert_eq!(var(&env, "CORS_ALLOWED_ORIGINS"), Some(""), "the parameter's default");
+        // The function's own: a resource's Ref, a parameter's default, one without a value.
+        assert_eq!(var(&env, "TABLE_NAME"), Some("local-table"));
+        assert_eq!(var(&env, "DYNAMODB_CONNECT_AT_INIT"), Some("true"));
+        assert_eq!(
+            var(&env, "PAGE_TOKEN_SECRET"),
+            Some(""),
+            "unresolvable: empty, as sam local"
+        );
+        // The file: Parameters for all, the function's own entry, declared variables only.
+        assert_eq!(var(&env, "RUST_LOG"), Some("debug"));
+        assert_eq!(
+            var(&env, "DYNAMODB_ENDPOINT"),
+            Some("http://127.0.0.1:8000"),
+            "host mapped"
+        );
+        assert_eq!(var(&env, "NOT_DECLARED"), None);
+        // Settings of the local stack win over the file.
+        let settings = file.clone().with_settings(&[("RUST_LOG", "info")]);
+        assert_eq!(
+            var(&environment(customers, &symbols, &settings, &hosts), "RUST_LOG"),
+            Some("info")
+        );
+    }
+
+    #[test]
+    fn a_launch_carries_the_template_s_timeout_memory_and_credentials() {
+        let template = template();
+        let links = template.function("UserCustomerLinksFunction").expect("links");
+        let symbols = Symbols::new(&template, &[], "us-east-1", "t");
+        let dir = std::env::temp_dir().join(format!("launch-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("UserCustomerLinksFunction")).expect("dir");
+        std::fs::write(dir.join("UserCustomerLinksFunction/bootstrap"), b"").expect("bootstrap");
+        let launch = launch(links, &symbols, &EnvVars::default(), &[], &dir, &dir).expect("launch");
+        assert_eq!(launch.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(launch.memory_mb, 128);
+        assert_eq!(launch.access_key_id, "UserCustomerLinksFunction");
+        let missing = launch_of_missing(&template, &symbols, &dir);
+        assert!(missing.contains("make build"), "{missing}");
+    }
+
+    fn launch_of_missing(template: &Template, symbols: &Symbols, dir: &std::path::Path) -> String {
+        let customers = template.function("CustomersFunction").expect("customers");
+        match launch(customers, symbols, &EnvVars::default(), &[], dir, dir) {
+            Err(e) => e.to_string(),
+            Ok(_) => "a launch without a bootstrap".into(),
+        }
+    }
+}

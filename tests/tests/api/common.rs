@@ -31,6 +31,20 @@ pub struct Api {
     pub key_dir: PathBuf,
     pub state: AppState,
     pub enforcer: std::sync::Arc<local_api::iam::Enforcer>,
+    /// Whether the local IAM check may deny calls (a test's variant of the template).
+    denials_expected: bool,
+}
+
+/// The project's template allows every call its functions make: a denial fails the test, whatever
+/// the statuses it checked.
+impl Drop for Api {
+    fn drop(&mut self) {
+        if self.denials_expected || std::thread::panicking() {
+            return;
+        }
+        let denied: Vec<_> = self.enforcer.decisions().into_iter().filter(|d| !d.allowed).collect();
+        assert!(denied.is_empty(), "the local IAM check denied: {denied:?}");
+    }
 }
 
 pub struct Reply {
@@ -80,7 +94,9 @@ fn unique(prefix: &str) -> String {
 impl Api {
     pub async fn start() -> Api {
         let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
-        Self::start_with(template).await
+        let mut api = Self::start_with(template).await;
+        api.denials_expected = false;
+        api
     }
 
     /// An API from `template` (a test's variant of the project's).
@@ -125,6 +141,7 @@ impl Api {
             key_dir,
             state,
             enforcer: stack.enforcer,
+            denials_expected: true,
         }
     }
 
