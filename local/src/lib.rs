@@ -128,7 +128,6 @@ pub async fn build_stack(
 ) -> Result<Stack, LocalError> {
     let client = state.store.client();
     table::ensure_table(client, state.store.table(), &template.table).await?;
-    let upstream = dynamodb_endpoint;
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
     let (jwks_url, jwks_server) = match &mode {
         Mode::Lambda(_) => {
@@ -143,7 +142,7 @@ pub async fn build_stack(
         ("JwksUrl", jwks_url.as_str()),
     ];
     let symbols = template::Symbols::new(&template, &parameters, &region, state.store.table());
-    let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, upstream).await?);
+    let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, dynamodb_endpoint).await?);
 
     let backend = match mode {
         Mode::InProcess => {
