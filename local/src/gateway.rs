@@ -6,11 +6,12 @@
 
 use crate::lambda::{Answer, Function};
 use crate::proxy_event::{self, Origin};
-use crate::template::{GatewayResponse, Template};
+use crate::template::{GatewayResponse, Route, Template};
 use authorizer::{ApiGatewayCustomAuthorizerRequest, Authorizer};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequestContext;
@@ -371,86 +372,119 @@ async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
         );
     }
     let request_id = shared::ids::CustomerId::new().to_string();
-
+    let call = Call {
+        route: &route,
+        parts,
+        body,
+        grant: &grant,
+        request_id,
+        source,
+    };
     match &gw.backend {
-        Backend::InProcess { groups, .. } => {
-            // The request context a REST API proxy integration gives the function.
-            let mut context = ApiGatewayProxyRequestContext::default();
-            context.request_id = Some(request_id);
-            context.stage = Some(LOCAL_STAGE.into());
-            context.resource_path = Some(route.path.clone());
-            context.http_method = parts.method.clone();
-            context.path = Some(format!("/{LOCAL_STAGE}{path}"));
-            context.authorizer.fields = grant.context.clone().into_iter().collect();
-            let mut parts = parts;
-            // The Lambda runtime (lambda_http) resolves dot segments of the event's path as URLs
-            // are resolved; the routers in-process get the same path the built functions do.
-            if let Some(resolved) = resolve_dot_segments(parts.uri.path()) {
-                let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
-                if let Ok(uri) = format!("{resolved}{query}").parse() {
-                    parts.uri = uri;
-                }
-            }
-            let mut request = Request::from_parts(parts, Body::from(body));
-            request.extensions_mut().insert(RequestContext::ApiGatewayV1(context));
-            let Some(router) = groups.get(route.group.as_str()) else {
-                return gw.gateway_response(
-                    "DEFAULT_5XX",
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal server error",
-                );
-            };
-            match router.clone().oneshot(request).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            }
+        Backend::InProcess { groups, .. } => match groups.get(route.group.as_str()) {
+            Some(router) => in_process(router, call).await,
+            None => gw.gateway_response(
+                "DEFAULT_5XX",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error",
+            ),
+        },
+        Backend::Lambda { functions, .. } => match functions.get(&route.group) {
+            Some(function) => gw.through_lambda(function, call).await,
+            None => gw.gateway_response(
+                "DEFAULT_5XX",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal server error",
+            ),
+        },
+    }
+}
+
+/// An authorized request on its way to the route's function.
+struct Call<'a> {
+    route: &'a Route,
+    parts: Parts,
+    body: Bytes,
+    grant: &'a Grant,
+    request_id: String,
+    source: Option<SocketAddr>,
+}
+
+/// The route's router in-process, with the request context a REST API proxy integration gives.
+async fn in_process(router: &Router, call: Call<'_>) -> Response {
+    let Call {
+        route,
+        mut parts,
+        body,
+        grant,
+        request_id,
+        ..
+    } = call;
+    let mut context = ApiGatewayProxyRequestContext::default();
+    context.request_id = Some(request_id);
+    context.stage = Some(LOCAL_STAGE.into());
+    context.resource_path = Some(route.path.clone());
+    context.http_method = parts.method.clone();
+    context.path = Some(format!("/{LOCAL_STAGE}{}", parts.uri.path()));
+    context.authorizer.fields = grant.context.clone().into_iter().collect();
+    // The Lambda runtime (lambda_http) resolves dot segments of the event's path as URLs are
+    // resolved; the routers in-process get the same path the built functions do.
+    if let Some(resolved) = resolve_dot_segments(parts.uri.path()) {
+        let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        if let Ok(uri) = format!("{resolved}{query}").parse() {
+            parts.uri = uri;
         }
-        Backend::Lambda { functions, .. } => {
-            let Some(function) = functions.get(&route.group) else {
-                return gw.gateway_response(
-                    "DEFAULT_5XX",
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal server error",
+    }
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(RequestContext::ApiGatewayV1(context));
+    match router.clone().oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+impl Gateway {
+    /// The route's built function, through the local Lambda service: the REST proxy event in, the
+    /// proxy response out, and API Gateway's answers when that fails.
+    async fn through_lambda(&self, function: &Function, call: Call<'_>) -> Response {
+        // The API's own domain: what the client reached it by, when that is a host name.
+        let host = call
+            .parts
+            .headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| h.parse::<axum::http::uri::Authority>().is_ok_and(|a| a.as_str() == *h))
+            .unwrap_or("localhost");
+        let origin = Origin {
+            stage: LOCAL_STAGE,
+            request_id: &call.request_id,
+            domain_name: host,
+            source: call.source,
+        };
+        let event = proxy_event::request_event(call.route, &call.parts, &call.body, &call.grant.context, &origin);
+        let invoked = tokio::time::timeout(INTEGRATION_TIMEOUT, function.invoke(Bytes::from(event.to_string())));
+        let answer = match invoked.await {
+            Err(_) => {
+                return self.gateway_response(
+                    "INTEGRATION_TIMEOUT",
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "Endpoint request timed out",
                 );
-            };
-            // The API's own domain: what the client reached it by, when that is a host name.
-            let host = parts
-                .headers
-                .get("host")
-                .and_then(|h| h.to_str().ok())
-                .filter(|h| h.parse::<axum::http::uri::Authority>().is_ok_and(|a| a.as_str() == *h))
-                .unwrap_or("localhost");
-            let origin = Origin {
-                stage: LOCAL_STAGE,
-                request_id: &request_id,
-                domain_name: host,
-                source,
-            };
-            let event = proxy_event::request_event(&route, &parts, &body, &grant.context, &origin);
-            let invoked = tokio::time::timeout(INTEGRATION_TIMEOUT, function.invoke(Bytes::from(event.to_string())));
-            let answer = match invoked.await {
-                Err(_) => {
-                    return gw.gateway_response(
-                        "INTEGRATION_TIMEOUT",
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "Endpoint request timed out",
-                    );
-                }
-                Ok(Ok(Answer::Response(body))) => proxy_event::read_response(&body),
-                Ok(Ok(Answer::Error(_))) => None,
-                Ok(Err(failure)) => {
-                    tracing::warn!(function = %function.launch.function_name, %failure, "local Lambda: invocation failed");
-                    None
-                }
-            };
-            match answer {
-                Some(answer) => {
-                    let mut response = (answer.status, answer.body).into_response();
-                    *response.headers_mut() = answer.headers;
-                    response
-                }
-                None => gw.gateway_response("INTEGRATION_FAILURE", StatusCode::BAD_GATEWAY, "Internal server error"),
             }
+            Ok(Ok(Answer::Response(body))) => proxy_event::read_response(&body),
+            Ok(Ok(Answer::Error(_))) => None,
+            Ok(Err(failure)) => {
+                tracing::warn!(function = %function.launch.function_name, %failure, "local Lambda: invocation failed");
+                None
+            }
+        };
+        match answer {
+            Some(answer) => {
+                let mut response = (answer.status, answer.body).into_response();
+                *response.headers_mut() = answer.headers;
+                response
+            }
+            None => self.gateway_response("INTEGRATION_FAILURE", StatusCode::BAD_GATEWAY, "Internal server error"),
         }
     }
 }
