@@ -86,6 +86,7 @@ export CARGO_LAMBDA_COMPILER_EXTRA_ARGS
 
 echo "build: sam build for $ARCHITECTURE ($rust_target, $compiler $CARGO_LAMBDA_COMPILER_EXTRA_ARGS)" >&2
 start=$SECONDS
+rm -f "$BUILD_DIR/.built" # until this build has passed its checks
 sam build --template "$TEMPLATE" --build-dir "$BUILD_DIR" \
   --parameter-overrides "Architecture=$ARCHITECTURE" "$@"
 echo "build: sam build took $((SECONDS - start)) s" >&2
@@ -128,3 +129,5 @@ with open(built, "w") as f:
     f.write(yaml_dump(doc))
 print(f"build: {len(functions)} bootstraps for {arch} in {build_dir}; {built} deploys them as {arch} only")
 EOF
+# Written last, only when every check above passed: what `scripts/ensure-build.sh` trusts.
+echo "$ARCHITECTURE" >"$BUILD_DIR/.built"

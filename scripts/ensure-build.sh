@@ -6,10 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_DIR=${BUILD_DIR:-.aws-sam/build}
-stamp=$BUILD_DIR/template.yaml
+# scripts/build.sh writes the architecture it built for here, after its checks passed.
+stamp=$BUILD_DIR/.built
+case $(uname -m) in
+  x86_64 | amd64) host_arch=x86_64 ;;
+  aarch64 | arm64) host_arch=arm64 ;;
+  *) host_arch=unknown ;;
+esac
 reason=
 if [[ ! -f $stamp ]]; then
-  reason="no build in $BUILD_DIR"
+  reason="no complete build in $BUILD_DIR"
+elif [[ $(cat "$stamp") != "$host_arch" ]]; then
+  reason="$BUILD_DIR holds a $(cat "$stamp") build; this machine runs $host_arch"
 else
   for f in $(python3 - <<'PY'
 import re
@@ -28,5 +36,5 @@ PY
 fi
 if [[ -n $reason ]]; then
   echo "ensure-build: $reason: make build" >&2
-  scripts/build.sh
+  ARCHITECTURE=$host_arch scripts/build.sh
 fi

@@ -29,5 +29,4 @@ export AWS_REGION=${AWS_REGION:-us-east-1} AWS_ACCESS_KEY_ID=local AWS_SECRET_AC
 export TABLE_NAME=${TABLE_NAME:-customer-api}
 args=(invoke "$FUNCTION" "$EVENT")
 [[ -z $ENV_VARS ]] || args+=(--env-vars "$ENV_VARS")
-target=${CARGO_TARGET_DIR:-target}
-"$target/debug/local-api" "${args[@]}"
+"${CARGO:-cargo}" run -q "${cargo_flags[@]}" -p local-api -- "${args[@]}"

@@ -446,7 +446,7 @@ async fn in_process(router: &Router, call: Call<'_>) -> Response {
 impl Gateway {
     /// The route's built function, through the local Lambda service: the REST proxy event in, the
     /// proxy response out, and API Gateway's answers when that fails.
-    async fn through_lambda(&self, function: &Function, call: Call<'_>) -> Response {
+    async fn through_lambda(&self, function: &Arc<Function>, call: Call<'_>) -> Response {
         // The API's own domain: what the client reached it by, when that is a host name.
         let host = call
             .parts
@@ -462,8 +462,13 @@ impl Gateway {
             source: call.source,
         };
         let event = proxy_event::request_event(call.route, &call.parts, &call.body, &call.grant.context, &origin);
-        let invoked = tokio::time::timeout(INTEGRATION_TIMEOUT, function.invoke(Bytes::from(event.to_string())));
-        let answer = match invoked.await {
+        // The invocation runs on by itself, as on Lambda: past API Gateway's 29 s, or when the client
+        // goes away, the function still finishes (or meets its own Timeout) and its process is kept.
+        let invocation = {
+            let function = function.clone();
+            tokio::spawn(async move { function.invoke(Bytes::from(event.to_string())).await })
+        };
+        let answer = match tokio::time::timeout(INTEGRATION_TIMEOUT, invocation).await {
             Err(_) => {
                 return self.gateway_response(
                     "INTEGRATION_TIMEOUT",
@@ -471,12 +476,13 @@ impl Gateway {
                     "Endpoint request timed out",
                 );
             }
-            Ok(Ok(Answer::Response(body))) => proxy_event::read_response(&body),
-            Ok(Ok(Answer::Error(_))) => None,
-            Ok(Err(failure)) => {
+            Ok(Ok(Ok(Answer::Response(body)))) => proxy_event::read_response(&body),
+            Ok(Ok(Ok(Answer::Error(_)))) => None,
+            Ok(Ok(Err(failure))) => {
                 tracing::warn!(function = %function.launch.function_name, %failure, "local Lambda: invocation failed");
                 None
             }
+            Ok(Err(_panicked)) => None,
         };
         match answer {
             Some(answer) => {

@@ -216,6 +216,10 @@ impl Condition {
             // IAM: true when the request has no value for the key at all.
             SetOperator::ForAllValues => keys.iter().all(matches),
             SetOperator::ForAnyValue => keys.iter().any(matches),
+            // A single-valued negation holds when the key is absent, as in IAM.
+            SetOperator::Single if keys.is_empty() => {
+                matches!(self.operator, Operator::NotEquals | Operator::NotLike)
+            }
             SetOperator::Single => keys.len() == 1 && keys.iter().all(matches),
         }
     }
@@ -296,9 +300,17 @@ pub fn checks(operation: &str, request: &Map<String, Value>, schema: &KeySchema,
     };
     match operation {
         "GetItem" | "UpdateItem" | "DeleteItem" => {
-            vec![check(operation, arn(table), pk(request.get("Key"), &schema.table))]
+            vec![check(
+                operation,
+                arn(table),
+                known(pk(request.get("Key"), &schema.table)),
+            )]
         }
-        "PutItem" => vec![check(operation, arn(table), pk(request.get("Item"), &schema.table))],
+        "PutItem" => vec![check(
+            operation,
+            arn(table),
+            known(pk(request.get("Item"), &schema.table)),
+        )],
         "Query" | "Scan" => {
             let index = request.get("IndexName").and_then(Value::as_str);
             let (resource, attribute) = match index {
@@ -309,7 +321,7 @@ pub fn checks(operation: &str, request: &Map<String, Value>, schema: &KeySchema,
                 None => (arn(table), schema.table.clone()),
             };
             let keys = if operation == "Query" {
-                query_partition(request, &attribute)
+                known(query_partition(request, &attribute))
             } else {
                 BTreeSet::new()
             };
@@ -363,39 +375,65 @@ pub fn checks(operation: &str, request: &Map<String, Value>, schema: &KeySchema,
                 } else {
                     body.get("Key")
                 };
-                Some(check(action, arn(table), pk(key, &schema.table)))
+                Some(check(action, arn(table), known(pk(key, &schema.table))))
             })
             .collect(),
         other => vec![check(other, arn(table), BTreeSet::new())],
     }
 }
 
-/// The partition key value of a Query's `KeyConditionExpression` (`#pk = :pk AND ...`).
+/// A call that names an item or a partition always has a partition key: when it cannot be read,
+/// the check fails closed with a value no policy names.
+fn known(keys: BTreeSet<String>) -> BTreeSet<String> {
+    if keys.is_empty() {
+        BTreeSet::from([UNREADABLE_KEY.to_owned()])
+    } else {
+        keys
+    }
+}
+
+/// The partition key of a call whose key the local check could not read.
+const UNREADABLE_KEY: &str = "<unreadable partition key>";
+
+/// The partition key value of a Query: from `KeyConditionExpression` (`#pk = :pk AND ...`, keywords
+/// in any case) or the legacy `KeyConditions`.
 fn query_partition(request: &Map<String, Value>, attribute: &str) -> BTreeSet<String> {
+    let scalar = |v: Option<&Value>| {
+        v.and_then(|v| v.get("S").or_else(|| v.get("N")).or_else(|| v.get("B")))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    if let Some(conditions) = request.get("KeyConditions").and_then(Value::as_object) {
+        let value = conditions
+            .get(attribute)
+            .filter(|c| c.get("ComparisonOperator").and_then(Value::as_str) == Some("EQ"))
+            .and_then(|c| c.get("AttributeValueList")?.as_array()?.first());
+        return scalar(value).into_iter().collect();
+    }
     let expression = request
         .get("KeyConditionExpression")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let names = request.get("ExpressionAttributeNames").and_then(Value::as_object);
     let values = request.get("ExpressionAttributeValues").and_then(Value::as_object);
-    for clause in expression.split(" AND ").chain(expression.split(" and ")) {
-        let Some((left, right)) = clause.split_once('=') else {
+    // Words, with `=` and parentheses as words of their own: `name = :value` is three in a row.
+    let spaced = expression.replace('=', " = ").replace(['(', ')'], " ");
+    let words: Vec<&str> = spaced.split_whitespace().collect();
+    for w in words.windows(3) {
+        if w[1] != "=" {
             continue;
-        };
-        let (left, right) = (left.trim().trim_start_matches('('), right.trim().trim_end_matches(')'));
-        let name = match left.strip_prefix('#') {
+        }
+        let name = match w[0].strip_prefix('#') {
             Some(_) => names
-                .and_then(|n| n.get(left))
+                .and_then(|n| n.get(w[0]))
                 .and_then(Value::as_str)
                 .unwrap_or_default(),
-            None => left,
+            None => w[0],
         };
-        if name == attribute {
-            let value = values
-                .and_then(|v| v.get(right))
-                .and_then(|v| v.get("S").or_else(|| v.get("N")))
-                .and_then(Value::as_str);
-            return value.map(str::to_owned).into_iter().collect();
+        if name == attribute
+            && let Some(value) = scalar(values.and_then(|v| v.get(w[2])))
+        {
+            return BTreeSet::from([value]);
         }
     }
     BTreeSet::new()
@@ -510,6 +548,29 @@ impl Enforcer {
         })
     }
 
+    /// `state` for `function`: its DynamoDB calls through this check, with the function's
+    /// credentials, so that the check knows whose policy applies.
+    pub fn state_for(&self, state: &shared::AppState, function: &str) -> shared::AppState {
+        let config = state
+            .store
+            .client()
+            .config()
+            .to_builder()
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                Self::access_key(function),
+                "local",
+                None,
+                None,
+                "local-iam",
+            ))
+            .build();
+        shared::AppState {
+            store: shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), state.store.table()),
+            pages: state.pages.clone(),
+        }
+    }
+
     /// The decisions so far, oldest first.
     pub fn decisions(&self) -> Vec<Decision> {
         self.shared.decisions.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -540,12 +601,17 @@ async fn forward(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         let allowed = policy.allows(&check);
         record(&shared, &policy.function, &check, allowed);
         if !allowed {
-            let keys: Vec<&str> = check.leading_keys.iter().map(String::as_str).collect();
+            // The kind of key only (`USER`, `BANK`): its value may carry a user id or a number.
+            let kinds: BTreeSet<&str> = check
+                .leading_keys
+                .iter()
+                .map(|k| k.split('#').next().unwrap_or_default())
+                .collect();
             tracing::warn!(
                 function = %policy.function,
                 action = %check.action,
                 resource = %check.resource,
-                key = %keys.join(","),
+                key = %kinds.into_iter().collect::<Vec<_>>().join(","),
                 "local IAM: access denied"
             );
             let role = format!("arn:aws:sts::{LOCAL_ACCOUNT}:assumed-role/{0}Role/{0}", policy.function);
@@ -739,6 +805,44 @@ mod tests {
     }
 
     #[test]
+    fn key_conditions_in_any_case_and_the_legacy_form_are_read_and_an_unreadable_one_fails_closed() {
+        let read = |request: Value| {
+            checks("Query", request.as_object().unwrap(), &schema(), "us-east-1")[0]
+                .leading_keys
+                .clone()
+        };
+        let values = json!({":pk": {"S": "A"}, ":p": {"S": "x"}});
+        let want = BTreeSet::from(["A".to_owned()]);
+        for expression in [
+            "pk = :pk and begins_with(sk, :p)",
+            "(pk=:pk)\nAND sk > :p",
+            "sk > :p AND pk = :pk",
+        ] {
+            let request =
+                json!({"TableName": "t", "KeyConditionExpression": expression, "ExpressionAttributeValues": values});
+            assert_eq!(read(request), want, "{expression}");
+        }
+        let legacy = json!({"TableName": "t", "KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "A"}]}}});
+        assert_eq!(read(legacy), want);
+        let unreadable = json!({"TableName": "t", "KeyConditionExpression": "pk = :missing"});
+        let keys = read(unreadable);
+        let only_connect = Condition {
+            set: SetOperator::ForAllValues,
+            operator: Operator::Equals,
+            values: vec!["CONNECT".into()],
+        };
+        assert!(
+            !only_connect.holds(&keys),
+            "an unreadable partition key is denied: {keys:?}"
+        );
+        let get = json!({"TableName": "t", "Key": {"sk": {"S": "no pk"}}});
+        let keys = checks("GetItem", get.as_object().unwrap(), &schema(), "us-east-1")[0]
+            .leading_keys
+            .clone();
+        assert!(!only_connect.holds(&keys));
+    }
+
+    #[test]
     fn leading_keys_conditions() {
         let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
         let all = Condition {
@@ -759,5 +863,11 @@ mod tests {
         };
         assert!(like.holds(&keys(&["BANK#b"])));
         assert!(!like.holds(&keys(&["USER#u"])));
+        let not = Condition {
+            set: SetOperator::Single,
+            operator: Operator::NotEquals,
+            values: vec!["X".into()],
+        };
+        assert!(not.holds(&keys(&[])), "IAM: a negation holds when the key is absent");
     }
 }

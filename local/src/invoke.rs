@@ -68,7 +68,7 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
     let symbols = Symbols::new(&template, &parameters, &region, &local_table);
     let mut launch = lambda::launch(function, &symbols, &env_vars, &hosts, &crate::build_dir(), local_dir)?;
     // Logs to stderr, as `sam local invoke` prints them.
-    launch.log = PathBuf::from("/dev/stderr");
+    launch.log = None;
 
     // The function's DynamoDB is the one its environment names (else this process's), behind the
     // IAM check of its policy for the table it names.

@@ -15,7 +15,6 @@ pub mod table;
 pub mod template;
 
 use authorizer::{Authorizer, Config};
-use aws_sdk_dynamodb::config::Credentials;
 use shared::AppState;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -126,8 +125,7 @@ pub async fn build_stack(
     mode: Mode,
     dynamodb_endpoint: &str,
 ) -> Result<Stack, LocalError> {
-    let client = state.store.client();
-    table::ensure_table(client, state.store.table(), &template.table).await?;
+    table::ensure_table(state.store.client(), state.store.table(), &template.table).await?;
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
     let (jwks_url, jwks_server) = match &mode {
         Mode::Lambda(_) => {
@@ -152,26 +150,8 @@ pub async fn build_stack(
                 .map_err(|e| LocalError::Authorizer(e.to_string()))?;
             // Each group's calls carry its function's credentials, so the IAM check knows it.
             let groups = gateway::group_routers(|group| {
-                let function = template
-                    .function_of_group(group)
-                    .map(|f| f.logical_id.clone())
-                    .unwrap_or_default();
-                let config = client
-                    .config()
-                    .to_builder()
-                    .endpoint_url(&enforcer.endpoint)
-                    .credentials_provider(Credentials::new(
-                        iam::Enforcer::access_key(&function),
-                        "local",
-                        None,
-                        None,
-                        "local-iam",
-                    ))
-                    .build();
-                AppState {
-                    store: shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), state.store.table()),
-                    pages: state.pages.clone(),
-                }
+                let function = template.function_of_group(group).map(|f| f.logical_id.as_str());
+                enforcer.state_for(state, function.unwrap_or_default())
             });
             gateway::Backend::InProcess {
                 authorizer: Box::new(authorizer),

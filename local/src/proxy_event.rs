@@ -45,21 +45,29 @@ pub fn request_event(
             list.push(Value::String(value.to_owned()));
         }
     };
+    // What API Gateway sets on the way in replaces what the client sent: its own domain as Host,
+    // the forwarding headers; the client's X-Forwarded-For gets the source address appended.
+    let set_here = [
+        "host",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-port",
+        "x-amzn-trace-id",
+    ];
     for (name, value) in headers {
-        if name != "host" {
+        if !set_here.contains(&name.as_str()) {
             add(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
         }
     }
-    // What API Gateway sets on the way in: its own domain as Host, the forwarding headers.
     add("Host", origin.domain_name);
-    if !headers.contains_key("x-forwarded-for") {
-        add("X-Forwarded-For", &source_ip);
-    }
+    let forwarded_for = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(chain) => format!("{chain}, {source_ip}"),
+        None => source_ip.clone(),
+    };
+    add("X-Forwarded-For", &forwarded_for);
     add("X-Forwarded-Proto", "http");
-    add(
-        "X-Forwarded-Port",
-        origin.domain_name.rsplit(':').next().unwrap_or("80"),
-    );
+    let port = origin.domain_name.rsplit_once(':').map_or("80", |(_, port)| port);
+    add("X-Forwarded-Port", port);
     add(
         "X-Amzn-Trace-Id",
         &format!("Root=1-{}", origin.request_id.replace('-', "")),

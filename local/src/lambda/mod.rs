@@ -45,8 +45,7 @@ impl Function {
 
     /// Hands `event` to an idle process, or to a new one (cold start).
     pub async fn invoke(&self, event: Bytes) -> Result<Answer, Failure> {
-        let warm = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut sandbox = match warm {
+        let mut sandbox = match self.warm() {
             Some(sandbox) => sandbox,
             None => self.cold_start().await?,
         };
@@ -59,6 +58,17 @@ impl Function {
         } else {
             Answer::Response(invoked.body)
         })
+    }
+
+    /// An idle process that is still alive; the ones that died while idle are dropped.
+    fn warm(&self) -> Option<Sandbox> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(mut sandbox) = idle.pop() {
+            if sandbox.process.exited().is_none() {
+                return Some(sandbox);
+            }
+        }
+        None
     }
 
     async fn cold_start(&self) -> Result<Sandbox, Failure> {
@@ -197,12 +207,13 @@ pub fn launch(
     log_dir: &std::path::Path,
 ) -> Result<Launch, crate::LocalError> {
     let bootstrap = build_dir.join(&function.logical_id).join("bootstrap");
-    if !bootstrap.is_file() {
-        return Err(crate::LocalError::Lambda(format!(
-            "{} is missing: run `make build` first",
-            bootstrap.display()
-        )));
-    }
+    // Absolute: the process starts in its task root, where a relative path would not resolve.
+    let bootstrap = std::fs::canonicalize(&bootstrap)
+        .ok()
+        .filter(|b| b.is_file())
+        .ok_or_else(|| {
+            crate::LocalError::Lambda(format!("{} is missing: run `make build` first", bootstrap.display()))
+        })?;
     std::fs::create_dir_all(log_dir).map_err(|e| crate::LocalError::Lambda(format!("{}: {e}", log_dir.display())))?;
     Ok(Launch {
         label: function.group.clone(),
@@ -212,7 +223,7 @@ pub fn launch(
         timeout: std::time::Duration::from_secs(function.timeout_seconds),
         memory_mb: function.memory_mb,
         access_key_id: crate::iam::Enforcer::access_key(&function.logical_id),
-        log: log_dir.join(format!("{}.log", function.logical_id)),
+        log: Some(log_dir.join(format!("{}.log", function.logical_id))),
     })
 }
 

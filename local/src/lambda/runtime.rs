@@ -175,8 +175,9 @@ pub struct Launch {
     pub memory_mb: u32,
     /// The access key of the function's credentials: the local IAM check knows the function by it.
     pub access_key_id: String,
-    /// stdout and stderr (CloudWatch Logs on Lambda) are appended here.
-    pub log: PathBuf,
+    /// stdout and stderr (CloudWatch Logs on Lambda) are appended to this file; `None`: both go to
+    /// this process's stderr (`make invoke`, like `sam local invoke`).
+    pub log: Option<PathBuf>,
 }
 
 /// A running function process; killed when dropped.
@@ -190,7 +191,8 @@ impl Process {
         self.child.id()
     }
 
-    fn exited(&mut self) -> Option<String> {
+    /// How the process ended, if it has.
+    pub fn exited(&mut self) -> Option<String> {
         match self.child.try_wait() {
             Ok(Some(status)) => Some(status.to_string()),
             Ok(None) => None,
@@ -234,7 +236,6 @@ pub struct RuntimeApi {
     pub port: u16,
     shared: Arc<Shared>,
     waiters: mpsc::UnboundedReceiver<Waiter>,
-    next_id: u64,
     function_arn: String,
     timeout: Duration,
     _server: crate::Background,
@@ -275,7 +276,6 @@ impl RuntimeApi {
             port,
             shared,
             waiters,
-            next_id: 0,
             function_arn: String::new(),
             timeout: TIMEOUT,
             _server: server,
@@ -295,11 +295,20 @@ impl RuntimeApi {
             launch.function_name
         );
 
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&launch.log)
-            .map_err(|e| format!("{}: {e}", launch.log.display()))?;
+        let (stdout, stderr) = match &launch.log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                (
+                    Stdio::from(file.try_clone().map_err(|e| e.to_string())?),
+                    Stdio::from(file),
+                )
+            }
+            None => (Stdio::from(std::io::stderr()), Stdio::inherit()),
+        };
         let task_root = launch.bootstrap.parent().unwrap_or(FsPath::new("."));
         let mut command = Command::new(&launch.bootstrap);
         command
@@ -308,8 +317,8 @@ impl RuntimeApi {
             .envs(lambda_env(launch, self.port, task_root))
             .envs(launch.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log);
+            .stdout(stdout)
+            .stderr(stderr);
         let spawned = Instant::now();
         let child = command
             .spawn()
@@ -367,12 +376,8 @@ impl RuntimeApi {
             Some(PendingPoll(w)) => w,
             None => self.poll(process, self.timeout).await?,
         };
-        self.next_id += 1;
-        let id = format!(
-            "{:08x}-0000-4000-8000-{:012x}",
-            self.shared.generation.load(Ordering::SeqCst),
-            self.next_id
-        );
+        // Unique across processes, as Lambda's request ids are.
+        let id = shared::ids::CustomerId::new().to_string();
         let (tx, mut rx) = oneshot::channel();
         self.shared.pending.lock().expect("pending").insert(id.clone(), tx);
         let deadline_ms = SystemTime::now()

@@ -108,6 +108,8 @@ async fn the_event_names_the_api_as_its_host_whatever_the_client_sent() {
             .get(format!("{}/v1/banks/b/customers/ok", api.base))
             .header("Authorization", "Bearer t")
             .header("host", sent)
+            .header("x-forwarded-for", "10.0.0.1")
+            .header("x-forwarded-proto", "gopher")
             .send()
             .await
             .expect("request");
@@ -116,6 +118,14 @@ async fn the_event_names_the_api_as_its_host_whatever_the_client_sent() {
         assert_eq!(body["event"]["headers"]["Host"], want, "sent {sent}");
         assert_eq!(body["event"]["multiValueHeaders"]["Host"], json!([want]));
         assert_eq!(body["event"]["requestContext"]["domainName"], want);
+        let headers = &body["event"]["multiValueHeaders"];
+        assert_eq!(
+            headers["X-Forwarded-For"],
+            json!(["10.0.0.1, 127.0.0.1"]),
+            "the source appended"
+        );
+        assert_eq!(headers["X-Forwarded-Proto"], json!(["http"]), "the client's replaced");
+        assert_eq!(headers["X-Forwarded-Port"], json!(["80"]));
     }
 }
 
@@ -213,7 +223,7 @@ fn launch(init: &str) -> Launch {
         function_name: "MisbehavingFunction".into(),
         bootstrap: MISBEHAVING.into(),
         env: vec![("MISBEHAVE_INIT".into(), init.into())],
-        log: std::env::temp_dir().join("misbehaving-init.log"),
+        log: Some(std::env::temp_dir().join("misbehaving-init.log")),
         timeout: Duration::from_secs(2),
         memory_mb: 128,
         access_key_id: "MisbehavingFunction".into(),

@@ -228,7 +228,7 @@ async fn run() -> Vec<String> {
     let runner = if lambda_mode() {
         Runner::lambda(&template, &state, &dir.join("env.json")).await
     } else {
-        Runner::InProcess(local_api::gateway::group_routers(|_| state.clone()))
+        Runner::in_process(&template, &state).await
     };
 
     // (group, method, resource) of every event expected to succeed.
@@ -274,7 +274,7 @@ async fn run() -> Vec<String> {
         }
 
         let (status, headers, body) = match &runner {
-            Runner::InProcess(routers) => {
+            Runner::InProcess { routers, .. } => {
                 let request = match lambda_http::request::from_str(&text) {
                     Ok(r) => r,
                     Err(e) => {
@@ -351,6 +351,12 @@ async fn run() -> Vec<String> {
         }
     }
 
+    // Every call of every event was within its function's policy.
+    let (Runner::InProcess { enforcer, .. } | Runner::Lambda { enforcer, .. }) = &runner;
+    for denied in enforcer.decisions().into_iter().filter(|d| !d.allowed) {
+        failures.push(format!("the local IAM check denied {denied:?}"));
+    }
+
     // Best effort: the run's DynamoDB Local is in memory and gone after `make test` anyway.
     let _ = state.store.client().delete_table().table_name(&table).send().await;
     failures
@@ -366,21 +372,40 @@ fn lambda_mode() -> bool {
 /// local Lambda service with `events/env.json` as `--env-vars` (the stack's table and the IAM
 /// check's endpoint on top).
 enum Runner {
-    InProcess(HashMap<&'static str, axum::Router>),
+    InProcess {
+        routers: HashMap<&'static str, axum::Router>,
+        enforcer: local_api::iam::Enforcer,
+    },
     Lambda {
         functions: HashMap<String, local_api::lambda::Function>,
-        _enforcer: local_api::iam::Enforcer,
+        enforcer: local_api::iam::Enforcer,
     },
 }
 
 impl Runner {
-    async fn lambda(template: &local_api::template::Template, state: &AppState, env_file: &Path) -> Self {
+    /// The IAM check in front of DynamoDB Local, for the table `state` uses.
+    async fn enforcer(template: &local_api::template::Template, state: &AppState) -> local_api::iam::Enforcer {
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
         let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
         let symbols = local_api::template::Symbols::new(template, &[], &region, state.store.table());
-        let enforcer = local_api::iam::Enforcer::start(template, &symbols, &endpoint)
+        local_api::iam::Enforcer::start(template, &symbols, &endpoint)
             .await
-            .expect("IAM enforcer");
+            .expect("IAM enforcer")
+    }
+
+    async fn in_process(template: &local_api::template::Template, state: &AppState) -> Self {
+        let enforcer = Self::enforcer(template, state).await;
+        let routers = local_api::gateway::group_routers(|group| {
+            let function = template.function_of_group(group).map(|f| f.logical_id.as_str());
+            enforcer.state_for(state, function.unwrap_or_default())
+        });
+        Runner::InProcess { routers, enforcer }
+    }
+
+    async fn lambda(template: &local_api::template::Template, state: &AppState, env_file: &Path) -> Self {
+        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+        let symbols = local_api::template::Symbols::new(template, &[], &region, state.store.table());
+        let enforcer = Self::enforcer(template, state).await;
         let env_vars = local_api::lambda::EnvVars::load(env_file)
             .expect("events/env.json")
             .with_settings(&[
@@ -397,10 +422,7 @@ impl Runner {
                 (f.group.clone(), local_api::lambda::Function::new(launch))
             })
             .collect();
-        Runner::Lambda {
-            functions,
-            _enforcer: enforcer,
-        }
+        Runner::Lambda { functions, enforcer }
     }
 }
 
