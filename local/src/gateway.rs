@@ -46,6 +46,19 @@ pub fn group_routers(state_of: impl Fn(&str) -> AppState) -> HashMap<&'static st
     ])
 }
 
+/// [`group_routers`] with each group's DynamoDB calls through `enforcer` under its function's
+/// credentials, so that the IAM check applies that function's policy.
+pub fn checked_group_routers(
+    template: &Template,
+    state: &AppState,
+    enforcer: &crate::iam::Enforcer,
+) -> HashMap<&'static str, Router> {
+    group_routers(|group| {
+        let function = template.function_of_group(group).map(|f| f.logical_id.as_str());
+        enforcer.state_for(state, function.unwrap_or_default())
+    })
+}
+
 /// Stage name of local requests, as the template's default.
 pub const LOCAL_STAGE: &str = "api";
 const LOCAL_ARN_PREFIX: &str = "arn:aws:execute-api:us-east-1:000000000000:local";

@@ -169,33 +169,20 @@ impl Policy {
     /// IAM's evaluation: an explicit Deny wins, then any Allow; otherwise the implicit deny.
     pub fn allows(&self, check: &Check) -> bool {
         let applies = |s: &&Statement| {
-            s.actions
-                .iter()
-                .any(|a| glob(&a.to_ascii_lowercase(), &check.action.to_ascii_lowercase()))
+            s.actions.iter().any(|a| glob_ignoring_case(a, &check.action))
                 && s.resources.iter().any(|r| glob(r, &check.resource))
                 && s.leading_keys.iter().all(|c| c.holds(&check.leading_keys))
         };
-        let mut matching = self.statements.iter().filter(applies);
-        let (mut allow, mut deny) = (false, false);
-        for s in matching.by_ref() {
-            match s.effect {
-                Effect::Allow => allow = true,
-                Effect::Deny => deny = true,
-            }
-        }
-        allow && !deny
+        let applying: Vec<&Statement> = self.statements.iter().filter(applies).collect();
+        applying.iter().any(|s| s.effect == Effect::Allow) && !applying.iter().any(|s| s.effect == Effect::Deny)
     }
 
-    /// Every (action, resource) the policy allows, for the report of unused permissions.
-    pub fn grants(&self) -> Vec<(String, String)> {
+    /// The actions the policy allows (wildcards kept), for the report of unused ones.
+    pub fn granted_actions(&self) -> BTreeSet<&str> {
         self.statements
             .iter()
             .filter(|s| s.effect == Effect::Allow)
-            .flat_map(|s| {
-                s.actions
-                    .iter()
-                    .flat_map(move |a| s.resources.iter().map(move |r| (a.clone(), r.clone())))
-            })
+            .flat_map(|s| s.actions.iter().map(String::as_str))
             .collect()
     }
 }
@@ -227,10 +214,19 @@ impl Condition {
 
 /// IAM's wildcard match: `*` any run of characters, `?` any one.
 fn glob(pattern: &str, text: &str) -> bool {
+    glob_with(pattern, text, |a, b| a == b)
+}
+
+/// [`glob`] for action names, which IAM matches without regard to case.
+fn glob_ignoring_case(pattern: &str, text: &str) -> bool {
+    glob_with(pattern, text, |a, b| a.eq_ignore_ascii_case(&b))
+}
+
+fn glob_with(pattern: &str, text: &str, same: fn(char, char) -> bool) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == '?' || same(p[pi], t[ti])) {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == '*' {
@@ -460,27 +456,17 @@ pub fn usage_report(template: &Template, log: &str) -> Result<String, IamError> 
                 denied.insert(action)
             };
         }
-        let granted: BTreeSet<String> = policy.grants().into_iter().map(|(a, _)| a).collect();
-        let unused: Vec<&String> = granted
-            .iter()
-            .filter(|g| {
-                !used
-                    .iter()
-                    .any(|u| glob(&g.to_ascii_lowercase(), &u.to_ascii_lowercase()))
-            })
+        let unused: Vec<&str> = policy
+            .granted_actions()
+            .into_iter()
+            .filter(|g| !used.iter().any(|u| glob_ignoring_case(g, u)))
             .collect();
-        let list = |set: Vec<&String>| {
-            if set.is_empty() {
-                "-".to_owned()
-            } else {
-                set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
-            }
-        };
+        let list = |set: Vec<&str>| if set.is_empty() { "-".to_owned() } else { set.join(" ") };
         out.push_str(&format!(
             "iam: {}: used {}; denied {}; granted but unused {}\n",
             f.logical_id,
-            list(used.iter().collect()),
-            list(denied.iter().collect()),
+            list(used.iter().map(String::as_str).collect()),
+            list(denied.iter().map(String::as_str).collect()),
             list(unused),
         ));
     }
@@ -770,6 +756,11 @@ mod tests {
         assert!(!glob("arn:*:table/t", "arn:aws:dynamodb:r:1:table/t/index/gsi1"));
         assert!(glob("a?c", "abc"));
         assert!(!glob("abc", "abcd"));
+        assert!(!glob("a", "A"), "resources and keys match case-sensitively");
+        assert!(
+            glob_ignoring_case("dynamodb:getitem", "dynamodb:GetItem"),
+            "actions do not"
+        );
     }
 
     #[test]

@@ -57,13 +57,9 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
     // The identity provider is the local one (as `make run`'s), its JWKS served here.
     let dev_keys = keys::load_or_create(local_dir)?;
     let (jwks_url, _jwks) = lambda::serve_jwks(dev_keys.jwks_json().to_owned()).await?;
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    let region = crate::region();
     let local_table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
-    let parameters = [
-        ("JwtIssuer", keys::LOCAL_ISSUER),
-        ("JwtAudience", keys::LOCAL_AUDIENCE),
-        ("JwksUrl", jwks_url.as_str()),
-    ];
+    let parameters = crate::local_identity(&jwks_url);
     let hosts = [("host.docker.internal".to_owned(), "127.0.0.1".to_owned())];
     let symbols = Symbols::new(&template, &parameters, &region, &local_table);
     let mut launch = lambda::launch(function, &symbols, &env_vars, &hosts, &crate::build_dir(), local_dir)?;

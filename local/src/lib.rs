@@ -94,6 +94,21 @@ pub struct Stack {
     pub enforcer: Arc<iam::Enforcer>,
 }
 
+/// The region of the local stack: `AWS_REGION`, else `us-east-1`.
+pub fn region() -> String {
+    std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into())
+}
+
+/// The template parameters that make the authorizer trust the local identity provider (the dev
+/// keys' issuer and audience, and their JWKS at `jwks_url`).
+pub fn local_identity(jwks_url: &str) -> [(&'static str, &str); 3] {
+    [
+        ("JwtIssuer", keys::LOCAL_ISSUER),
+        ("JwtAudience", keys::LOCAL_AUDIENCE),
+        ("JwksUrl", jwks_url),
+    ]
+}
+
 /// The default build output of `make build`.
 pub fn build_dir() -> PathBuf {
     std::env::var_os("LOCAL_BUILD_DIR")
@@ -126,7 +141,6 @@ pub async fn build_stack(
     dynamodb_endpoint: &str,
 ) -> Result<Stack, LocalError> {
     table::ensure_table(state.store.client(), state.store.table(), &template.table).await?;
-    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
     let (jwks_url, jwks_server) = match &mode {
         Mode::Lambda(_) => {
             let (url, server) = lambda::serve_jwks(dev_keys.jwks_json().to_owned()).await?;
@@ -134,12 +148,7 @@ pub async fn build_stack(
         }
         Mode::InProcess => (String::new(), None),
     };
-    let parameters = [
-        ("JwtIssuer", keys::LOCAL_ISSUER),
-        ("JwtAudience", keys::LOCAL_AUDIENCE),
-        ("JwksUrl", jwks_url.as_str()),
-    ];
-    let symbols = template::Symbols::new(&template, &parameters, &region, state.store.table());
+    let symbols = template::Symbols::new(&template, &local_identity(&jwks_url), &region(), state.store.table());
     let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, dynamodb_endpoint).await?);
 
     let backend = match mode {
@@ -148,11 +157,7 @@ pub async fn build_stack(
             let authorizer = Authorizer::from_config(config)
                 .await
                 .map_err(|e| LocalError::Authorizer(e.to_string()))?;
-            // Each group's calls carry its function's credentials, so the IAM check knows it.
-            let groups = gateway::group_routers(|group| {
-                let function = template.function_of_group(group).map(|f| f.logical_id.as_str());
-                enforcer.state_for(state, function.unwrap_or_default())
-            });
+            let groups = gateway::checked_group_routers(&template, state, &enforcer);
             gateway::Backend::InProcess {
                 authorizer: Box::new(authorizer),
                 groups,

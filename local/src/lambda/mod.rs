@@ -38,11 +38,6 @@ impl Function {
         }
     }
 
-    /// Processes waiting for an invocation.
-    pub fn idle_processes(&self) -> usize {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
     /// Hands `event` to an idle process, or to a new one (cold start).
     pub async fn invoke(&self, event: Bytes) -> Result<Answer, Failure> {
         let mut sandbox = match self.warm() {

@@ -386,8 +386,7 @@ impl Runner {
     /// The IAM check in front of DynamoDB Local, for the table `state` uses.
     async fn enforcer(template: &local_api::template::Template, state: &AppState) -> local_api::iam::Enforcer {
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
-        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
-        let symbols = local_api::template::Symbols::new(template, &[], &region, state.store.table());
+        let symbols = local_api::template::Symbols::new(template, &[], &local_api::region(), state.store.table());
         local_api::iam::Enforcer::start(template, &symbols, &endpoint)
             .await
             .expect("IAM enforcer")
@@ -395,16 +394,12 @@ impl Runner {
 
     async fn in_process(template: &local_api::template::Template, state: &AppState) -> Self {
         let enforcer = Self::enforcer(template, state).await;
-        let routers = local_api::gateway::group_routers(|group| {
-            let function = template.function_of_group(group).map(|f| f.logical_id.as_str());
-            enforcer.state_for(state, function.unwrap_or_default())
-        });
+        let routers = local_api::gateway::checked_group_routers(template, state, &enforcer);
         Runner::InProcess { routers, enforcer }
     }
 
     async fn lambda(template: &local_api::template::Template, state: &AppState, env_file: &Path) -> Self {
-        let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
-        let symbols = local_api::template::Symbols::new(template, &[], &region, state.store.table());
+        let symbols = local_api::template::Symbols::new(template, &[], &local_api::region(), state.store.table());
         let enforcer = Self::enforcer(template, state).await;
         let env_vars = local_api::lambda::EnvVars::load(env_file)
             .expect("events/env.json")
