@@ -31,7 +31,7 @@ invoke: ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [EN
 	@scripts/venv.sh >&2
 	@scripts/invoke.sh
 
-test: venv ## lint, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions
+test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory actionlint
 	scripts/test.sh
@@ -66,6 +66,10 @@ venv: ## Install pinned aws-sam-cli, cfn-lint, schemathesis, cargo-lambda, cargo
 
 contract: venv ## schemathesis: docs/openapi.yaml against its own local-api (ports 8790/3790)
 	scripts/schemathesis.sh
+
+.PHONY: contract-check
+contract-check: ## Every rule of docs/contract.md is named by a test (// contract: C-...); no build needed
+	scripts/contract-check.sh
 
 .PHONY: docs docs-check seed
 docs: ## Install the docs page's renderer (pinned npm packages, npm ci into node_modules/); served at /docs

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `make test` (minus the template lint): fmt, clippy, then the whole workspace's tests against ONE
-# in-memory DynamoDB Local, which is stopped afterwards even when something fails. Then what ships:
-# `make build` (when missing or stale), and the black-box API suites, the events and the contract
-# again through the built bootstraps behind the local gateway (API_TESTS_MODE=lambda), and
-# `make invoke` of every function. Every DynamoDB call of every run goes through the local IAM
-# check; its report (used, denied, granted-but-unused actions per function) ends the run.
+# `make test` (minus the template lint): the contract check, fmt, clippy, then the whole workspace's
+# tests against ONE in-memory DynamoDB Local, which is stopped afterwards even when something fails.
+# Then what ships: `make build` (when missing or stale), and the black-box API suites, the events
+# and the contract again through the built bootstraps behind the local gateway
+# (API_TESTS_MODE=lambda), and `make invoke` of every function. Every DynamoDB call of every run
+# goes through the local IAM check; its report (used, denied, granted-but-unused actions per
+# function) ends the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,8 @@ CARGO=${CARGO:-cargo}
 DDB=scripts/dynamodb-local.sh
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
 
+# Every rule of docs/contract.md is named by a test: grep only, so before anything is built.
+scripts/contract-check.sh
 "$CARGO" fmt --all -- --check
 "$CARGO" clippy "${cargo_flags[@]}" --workspace --all-targets -- -D warnings
 

@@ -211,6 +211,7 @@ fn access_entries(stdout: &str) -> Vec<Value> {
         .collect()
 }
 
+// contract: C-OUT-3
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_data_and_tokens_never_reach_the_logs() {
     assert!(

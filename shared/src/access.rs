@@ -1,4 +1,4 @@
-//! API.md's permission rules where they need the store: staff of a bank read and write its
+//! The permission rules of docs/contract.md where they need the store: staff of a bank read and write its
 //! customers; a linked user reads a linked customer; anything else under a bank is 403, and a
 //! customer of another bank is 404.
 
@@ -7,7 +7,7 @@ use crate::child::Child;
 use crate::customer::Customer;
 use crate::error::ApiError;
 use crate::ids::{BankId, CustomerId};
-use crate::page::{Page, PageRequest};
+use crate::page::{ListQuery, Page};
 use crate::store::{Read, Store, Versioned};
 
 /// A customer of `bank` the caller may read. For a non-staff caller the link and the customer
@@ -67,8 +67,18 @@ pub async fn readable_children<T: Child>(
     caller: &Caller,
     bank: &BankId,
     id: &CustomerId,
-    page: PageRequest,
+    list: &ListQuery<'_>,
 ) -> Result<(Versioned<Customer>, Page<Versioned<T>>), ApiError> {
+    let granted = caller.require(Scope::Read)?;
+    let page = match list.request(&granted) {
+        Ok(page) => page,
+        // A linked user's access is only known from the store: it answers first (403/404), and
+        // only a caller who may read the customer learns what is wrong with the page.
+        Err(bad_page) => {
+            readable_customer(store, caller, bank, id, Read::Eventual).await?;
+            return Err(bad_page);
+        }
+    };
     // Both run to completion so that the access check's answer (403/404) always wins. The Query is
     // eventually consistent, so the check beside it need not be stronger.
     let (customer, children) = tokio::join!(

@@ -217,6 +217,7 @@ mod tests {
         }
     }
 
+    // contract: C-BODY-1, C-BODY-2
     #[test]
     fn names_the_field() {
         assert_eq!(field_of(r#"{"name": 5}"#), "name");
@@ -233,6 +234,7 @@ mod tests {
         assert_eq!(field_of(&"[".repeat(200)), "body");
     }
 
+    // contract: C-ERR-2
     #[test]
     fn path_names_follow_the_seed() {
         assert_eq!(snake_case("BankID"), "bank_id");

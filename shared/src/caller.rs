@@ -1,4 +1,4 @@
-//! Who is calling: built from the authorizer's context, with API.md's permission rules.
+//! Who is calling: built from the authorizer's context, with the permission rules of docs/contract.md.
 
 use crate::error::ApiError;
 use crate::ids::{BankId, UserId};
@@ -44,14 +44,52 @@ pub struct Caller {
 pub const CONTEXT_USER_ID: &str = "user_id";
 pub const CONTEXT_SCOPE: &str = "scope";
 pub const CONTEXT_BANK_IDS: &str = "bank_ids";
+pub const CONTEXT_EXP: &str = "exp";
+
+/// Clock skew tolerated on a token's `exp` (and `nbf`), here and in the authorizer.
+pub const LEEWAY_SECS: i64 = 60;
+
+/// The authorizer context's strings, as API Gateway hands them on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub user_id: &'a str,
+    /// Scopes separated by ASCII spaces (RFC 6749): no other white space separates them.
+    pub scope: &'a str,
+    /// Bank ids separated by ASCII spaces.
+    pub bank_ids: &'a str,
+    /// The token's `exp`, in seconds since the epoch.
+    pub exp: &'a str,
+}
+
+/// Proof that a permission check passed: what a list needs before it reads its `limit` and
+/// `page_token`, so that a caller without access learns nothing from their validation (403 before
+/// 400 on every list, by construction).
+#[derive(Debug)]
+pub struct Granted(());
+
+impl Granted {
+    pub(crate) fn new() -> Self {
+        Self(())
+    }
+}
+
+/// The words of a context string: ASCII spaces separate them, nothing else does.
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    s.split(' ').filter(|w| !w.is_empty())
+}
 
 impl Caller {
-    /// From the context strings: `scope` and `bank_ids` are space-separated.
-    pub fn from_context(user_id: &str, scope: &str, bank_ids: &str) -> Result<Self, ApiError> {
-        let user_id = UserId::parse(user_id).map_err(|_| ApiError::Unauthorized)?;
-        let scopes = scope.split_whitespace().filter_map(Scope::parse).collect();
-        let bank_ids = bank_ids
-            .split_whitespace()
+    /// From the authorizer's context at `now` (seconds since the epoch). API Gateway may answer
+    /// from a cached Allow for up to `ReauthorizeEvery` seconds: the token's `exp` is checked
+    /// here again, so an expired token is refused whatever the cache holds.
+    pub fn from_context(context: Context<'_>, now: i64) -> Result<Self, ApiError> {
+        let exp = context.exp.parse::<i64>().map_err(|_| ApiError::Unauthorized)?;
+        if now > exp.saturating_add(LEEWAY_SECS) {
+            return Err(ApiError::Unauthorized);
+        }
+        let user_id = UserId::parse(context.user_id).map_err(|_| ApiError::Unauthorized)?;
+        let scopes = words(context.scope).filter_map(Scope::parse).collect();
+        let bank_ids = words(context.bank_ids)
             .map(BankId::parse)
             .collect::<Result<_, _>>()
             .map_err(|_| ApiError::Unauthorized)?;
@@ -66,9 +104,9 @@ impl Caller {
         self.scopes.contains(&scope)
     }
 
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+    pub fn require(&self, scope: Scope) -> Result<Granted, ApiError> {
         if self.has(scope) {
-            Ok(())
+            Ok(Granted::new())
         } else {
             Err(ApiError::Forbidden(match scope {
                 Scope::Read => "the token lacks the customer.read scope",
@@ -83,16 +121,16 @@ impl Caller {
         self.bank_ids.contains(bank)
     }
 
-    pub fn require_staff(&self, bank: &BankId) -> Result<(), ApiError> {
+    pub fn require_staff(&self, bank: &BankId) -> Result<Granted, ApiError> {
         if self.is_staff(bank) {
-            Ok(())
+            Ok(Granted::new())
         } else {
             Err(ApiError::Forbidden("the caller is not staff of this bank"))
         }
     }
 
     /// Scope and staff together: what every write under a bank needs.
-    pub fn require_write(&self, bank: &BankId) -> Result<(), ApiError> {
+    pub fn require_write(&self, bank: &BankId) -> Result<Granted, ApiError> {
         self.require(Scope::Write)?;
         self.require_staff(bank)
     }
@@ -112,7 +150,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
         };
-        Caller::from_context(field(CONTEXT_USER_ID), field(CONTEXT_SCOPE), field(CONTEXT_BANK_IDS))
+        let context = Context {
+            user_id: field(CONTEXT_USER_ID),
+            scope: field(CONTEXT_SCOPE),
+            bank_ids: field(CONTEXT_BANK_IDS),
+            exp: field(CONTEXT_EXP),
+        };
+        Caller::from_context(context, time::OffsetDateTime::now_utc().unix_timestamp())
     }
 }
 
@@ -120,9 +164,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 mod tests {
     use super::*;
 
+    const NOW: i64 = 1_800_000_000;
+
+    fn caller(user_id: &str, scope: &str, bank_ids: &str, exp: i64) -> Result<Caller, ApiError> {
+        let exp = exp.to_string();
+        let context = Context {
+            user_id,
+            scope,
+            bank_ids,
+            exp: &exp,
+        };
+        Caller::from_context(context, NOW)
+    }
+
     #[test]
     fn scopes_and_banks() {
-        let c = Caller::from_context("u1", "customer.read https://auth.bnk.to/customer.write other", "b1 b2").unwrap();
+        let c = caller(
+            "u1",
+            "customer.read https://auth.bnk.to/customer.write other",
+            "b1 b2",
+            NOW,
+        )
+        .unwrap();
         assert!(c.has(Scope::Read) && c.has(Scope::Write) && !c.has(Scope::Firehose));
         let b1 = BankId::parse("b1").unwrap();
         let b3 = BankId::parse("b3").unwrap();
@@ -135,12 +198,38 @@ mod tests {
     #[test]
     fn bad_context_is_unauthorized() {
         assert!(matches!(
-            Caller::from_context("", "customer.read", ""),
+            caller("", "customer.read", "", NOW),
             Err(ApiError::Unauthorized)
         ));
         assert!(matches!(
-            Caller::from_context("u", "customer.read", "b#1"),
+            caller("u", "customer.read", "b#1", NOW),
             Err(ApiError::Unauthorized)
         ));
+        let no_exp = Context {
+            user_id: "u",
+            scope: "customer.read",
+            ..Context::default()
+        };
+        assert!(matches!(Caller::from_context(no_exp, NOW), Err(ApiError::Unauthorized)));
+    }
+
+    // contract: C-AUTH-3
+    #[test]
+    fn an_expired_token_is_refused_whatever_the_cache_holds() {
+        assert!(caller("u", "customer.read", "", NOW - LEEWAY_SECS).is_ok());
+        assert!(matches!(
+            caller("u", "customer.read", "", NOW - LEEWAY_SECS - 1),
+            Err(ApiError::Unauthorized)
+        ));
+    }
+
+    // contract: C-AUTH-5
+    #[test]
+    fn scopes_split_on_the_ascii_space_only() {
+        let c = caller("u", "customer.write\u{a0}customer.read", "", NOW).unwrap();
+        assert!(!c.has(Scope::Read) && !c.has(Scope::Write));
+        let c = caller("u", "customer.write\tcustomer.read", "", NOW).unwrap();
+        assert!(!c.has(Scope::Read) && !c.has(Scope::Write));
+        assert!(caller("u", "customer.read", "b1\u{a0}b2", NOW).is_err());
     }
 }

@@ -13,13 +13,16 @@ use crate::idempotency::Record;
 use crate::ids::{BankId, CustomerId};
 use crate::keys::{self, ChildKind, PK, SK};
 use crate::page::{Key, Page};
-use crate::store::{BANK_ID, Patch, RECORD_INDEX, Store, Tx, VERSION, Versioned, internal, sdk_error, versioned};
+use crate::store::{
+    BANK_ID, Patch, RECORD_INDEX, Store, Tx, VERSION, Versioned, Versions, internal, sdk_error, versioned,
+};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 
 /// A kind of item stored under a customer.
 pub trait Child: Serialize + DeserializeOwned + Send + Sync {
@@ -138,7 +141,7 @@ impl Store {
         customer: &CustomerId,
         id: &str,
         patch: &Patch,
-        if_match: Option<u64>,
+        if_match: Option<&Versions>,
     ) -> Result<Versioned<T>, ApiError> {
         let key = keys::child(customer, T::KIND, id);
         versioned(self.update_versioned(key, bank, patch, if_match, T::NAME).await?)
@@ -150,20 +153,20 @@ impl Store {
         bank: &BankId,
         customer: &CustomerId,
         id: &str,
-        if_match: Option<u64>,
+        if_match: Option<&Versions>,
     ) -> Result<(), ApiError> {
         let mut condition = format!("attribute_exists({PK}) AND {BANK_ID} = :bank");
-        let mut request = self
+        let mut values = HashMap::from([(":bank".to_owned(), AttributeValue::S(bank.to_string()))]);
+        if let Some(versions) = if_match {
+            condition.push_str(&format!(" AND {}", versions.condition(VERSION, &mut values)));
+        }
+        let request = self
             .client()
             .delete_item()
             .table_name(self.table())
             .set_key(Some(keys::child(customer, T::KIND, id).to_map()))
-            .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
+            .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if let Some(v) = if_match {
-            condition.push_str(&format!(" AND {VERSION} = :expected"));
-            request = request.expression_attribute_values(":expected", AttributeValue::N(v.to_string()));
-        }
         match request.condition_expression(condition).send().await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {

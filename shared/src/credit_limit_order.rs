@@ -71,8 +71,8 @@ impl CreateCreditLimitOrderBody {
     /// A new order with a fresh id, or a 400 naming every field at fault.
     pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<CreditLimitOrder, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
-        check.same_as_path("customer_id", self.customer_id.as_deref(), &customer.to_string());
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
+        check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
         let amount1 = check.required(
             "requested_current_rate_amount1",
             self.requested_current_rate_amount1.as_deref(),

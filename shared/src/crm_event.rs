@@ -88,7 +88,7 @@ impl CreateCrmEventBody {
     /// A new event with a fresh id, or a 400 naming every field at fault.
     pub fn validate(self, bank: &BankId) -> Result<NewCrmEvent, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         let customer_id = check.required("customer_id", self.customer_id.as_deref(), CustomerId::parse);
         let category = check.optional("category", self.category.as_deref(), label);
         let detail = check.optional("detail", self.detail.as_deref(), |v| {

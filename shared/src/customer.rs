@@ -245,8 +245,8 @@ pub trait CustomerUpdate {
     {
         let mut check = Check::default();
         let (body_bank, body_customer) = self.ids();
-        check.same_as_path("bank_id", body_bank, bank.as_str());
-        check.same_as_path("customer_id", body_customer, &customer.to_string());
+        check.same_as_path("bank_id", body_bank, bank, BankId::parse);
+        check.same_as_path("customer_id", body_customer, customer, CustomerId::parse);
         let patch = self.patch(&mut check);
         check.finish()?;
         patch
@@ -387,8 +387,8 @@ impl UpdateNumber {
     /// The number change is not a plain patch: it moves the uniqueness record too.
     pub fn into_number(self, bank: &BankId, customer: &CustomerId) -> Result<CustomerNumber, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
-        check.same_as_path("customer_id", self.customer_id.as_deref(), &customer.to_string());
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
+        check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
         let number = check.required(
             "customer_number",
             self.customer_number.as_deref(),
@@ -415,9 +415,15 @@ impl CustomerUpdate for UpdateData {
                  employment_status",
             );
         }
+        // Member by member: what a nested object leaves out stays as it was.
         if let Some(f) = self.face_image {
-            let image = face_image(check, "face_image", f);
-            p.set(&["face_image"], image)?;
+            if f.url.is_some() {
+                let v = check.optional("face_image.url", f.url.as_deref(), url);
+                p.set(&["face_image", "url"], v.unwrap_or_default())?;
+            }
+            if let Some(date) = f.date {
+                p.set(&["face_image", "date"], date.0)?;
+            }
         }
         if self.relationship_status.is_some() {
             let v = check.optional("relationship_status", self.relationship_status.as_deref(), text);

@@ -131,29 +131,11 @@ fn tags(check: &mut Check, value: &Value) -> Option<Vec<String>> {
 }
 
 /// A body may repeat an id of the path in any spelling that parses to the same id.
-fn same_id<T: PartialEq>(
-    check: &mut Check,
-    field: &str,
-    body: Option<&str>,
-    path: &T,
-    parse: impl FnOnce(&str) -> Result<T, &'static str>,
-) {
-    if body.is_some_and(|b| parse(b).ok().as_ref() != Some(path)) {
-        check.fail(field, "must match the path when given");
-    }
-}
-
 impl CreateAddressBody {
     /// A new address of `customer` with a fresh id, or every field at fault.
     pub fn validate(self, customer: CustomerId) -> Result<CustomerAddress, ApiError> {
         let mut check = Check::default();
-        same_id(
-            &mut check,
-            "customer_id",
-            self.customer_id.as_deref(),
-            &customer,
-            CustomerId::parse,
-        );
+        check.same_as_path("customer_id", self.customer_id.as_deref(), &customer, CustomerId::parse);
         let line_1 = check.required("line_1", self.line_1.as_deref(), required_text);
         let line_2 = check.optional("line_2", self.line_2.as_deref(), text);
         let line_3 = check.optional("line_3", self.line_3.as_deref(), text);
@@ -202,16 +184,9 @@ impl UpdateAddressBody {
         address: &CustomerAddressId,
     ) -> Result<Patch, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
-        same_id(
-            &mut check,
-            "customer_id",
-            self.customer_id.as_deref(),
-            customer,
-            CustomerId::parse,
-        );
-        same_id(
-            &mut check,
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
+        check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
+        check.same_as_path(
             "customer_address_id",
             self.customer_address_id.as_deref(),
             address,

@@ -56,6 +56,12 @@ pub(crate) fn random(bytes: &mut [u8]) -> bool {
 }
 
 impl CustomerNumber {
+    /// Whether two spellings are one number: numbers are unique per bank without regard to case
+    /// (the number item's key is case-folded the same way, in `keys::customer_number`).
+    pub fn is_same(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+
     /// A random 12-digit number for a customer created without one.
     pub fn generate() -> Self {
         let mut bytes = [0u8; 8];
@@ -147,6 +153,7 @@ server_id!(CrmEventId);
 mod tests {
     use super::*;
 
+    // contract: C-ID-4
     #[test]
     fn named_ids() {
         for ok in ["b", "bank-1", "B.2:x_y", &"a".repeat(64)] {
@@ -157,6 +164,7 @@ mod tests {
         }
     }
 
+    // contract: C-ID-7
     #[test]
     fn user_ids() {
         assert!(UserId::parse("auth0|abc@x").is_ok());
@@ -165,6 +173,7 @@ mod tests {
         }
     }
 
+    // contract: C-ID-2
     #[test]
     fn server_ids_are_canonical_uuids() {
         let id = CustomerId::new();
@@ -181,6 +190,7 @@ mod tests {
         }
     }
 
+    // contract: C-ID-1
     #[test]
     fn server_ids_sort_by_creation() {
         let ids: Vec<CustomerId> = (0..100).map(|_| CustomerId::new()).collect();

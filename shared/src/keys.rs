@@ -61,9 +61,11 @@ pub fn customer(id: &CustomerId) -> ItemKey {
     }
 }
 
+/// Numbers are unique per bank without regard to case (`ACME-1` is `acme-1`): a number is read
+/// aloud and typed by people, so two that differ only in case would be confused.
 pub fn customer_number(bank: &BankId, number: &CustomerNumber) -> ItemKey {
     ItemKey {
-        pk: format!("BANK#{bank}#NUMBER#{number}"),
+        pk: format!("BANK#{bank}#NUMBER#{}", number.as_str().to_ascii_uppercase()),
         sk: "NUMBER".into(),
     }
 }
@@ -152,6 +154,9 @@ mod tests {
         let b2 = BankId::parse("b2").unwrap();
         let n = CustomerNumber::parse("42").unwrap();
         assert_ne!(customer_number(&b1, &n), customer_number(&b2, &n));
+        let upper = CustomerNumber::parse("ACME-1").unwrap();
+        let lower = CustomerNumber::parse("acme-1").unwrap();
+        assert_eq!(customer_number(&b1, &upper), customer_number(&b1, &lower));
         let c = CustomerId::new();
         assert_ne!(
             customer(&c).sk,

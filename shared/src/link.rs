@@ -27,7 +27,7 @@ pub struct CreateLinkBody {
 impl CreateLinkBody {
     pub fn validate(self, bank: &BankId) -> Result<UserCustomerLink, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         let user_id = check.required("user_id", self.user_id.as_deref(), UserId::parse);
         let customer_id = check.required("customer_id", self.customer_id.as_deref(), CustomerId::parse);
         check.finish()?;

@@ -5,6 +5,7 @@
 //! token that is edited, forged or replayed against another list is a 400, never another tenant's data.
 
 use crate::body::QueryParams;
+use crate::caller::Granted;
 use crate::error::ApiError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
@@ -93,16 +94,44 @@ pub struct PageRequest {
 }
 
 impl PageTokens {
-    /// Reads `limit` (within `limits`) and `page_token` (bound to `scope`) from the query.
-    pub fn request(&self, query: &QueryParams, scope: &str, limits: Limits) -> Result<PageRequest, ApiError> {
-        let limit = query.int("limit", 1..=limits.max)?.unwrap_or(limits.default) as i32;
-        let start = query.get("page_token").map(|t| self.decode(scope, t)).transpose()?;
+    /// A list request, read only once a permission check has passed (see [`ListQuery::request`]).
+    pub fn list<'a>(&'a self, query: &'a QueryParams, scope: String, limits: Limits) -> ListQuery<'a> {
+        ListQuery {
+            tokens: self,
+            query,
+            scope,
+            limits,
+        }
+    }
+}
+
+/// A list's `limit` and `page_token`, not yet read, and the scope its tokens are bound to.
+pub struct ListQuery<'a> {
+    tokens: &'a PageTokens,
+    query: &'a QueryParams,
+    scope: String,
+    limits: Limits,
+}
+
+impl ListQuery<'_> {
+    /// Reads `limit` (within the limits) and `page_token` (bound to the scope). It takes the proof
+    /// of a passed permission check, so no route can answer 400 before 403.
+    pub fn request(&self, _granted: &Granted) -> Result<PageRequest, ApiError> {
+        let limit = self
+            .query
+            .int("limit", 1..=self.limits.max)?
+            .unwrap_or(self.limits.default) as i32;
+        let start = self
+            .query
+            .get("page_token")
+            .map(|t| self.tokens.decode(&self.scope, t))
+            .transpose()?;
         Ok(PageRequest { limit, start })
     }
 
     /// The `next_page_token` of a page, if there is a next one.
-    pub fn next_token(&self, scope: &str, next: Option<&Key>) -> Result<Option<String>, ApiError> {
-        next.map(|k| self.encode(scope, k)).transpose()
+    pub fn next_token(&self, next: Option<&Key>) -> Result<Option<String>, ApiError> {
+        next.map(|k| self.tokens.encode(&self.scope, k)).transpose()
     }
 }
 

@@ -50,13 +50,13 @@ impl AddSocialMediaHandleBody {
     /// A new handle of `customer` (as read by the access check), or every field at fault.
     pub fn validate(self, id: &CustomerId, customer: &Customer) -> Result<SocialMediaHandle, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("customer_id", self.customer_id.as_deref(), &id.to_string());
+        check.same_as_path("customer_id", self.customer_id.as_deref(), id, CustomerId::parse);
         // The seed lets a client name the customer by number too: it must be the same customer.
         // `""` is absent, as for every optional string.
         if self
             .customer_number
             .as_deref()
-            .is_some_and(|n| !n.is_empty() && n != customer.customer_number.as_str())
+            .is_some_and(|n| !n.is_empty() && !customer.customer_number.is_same(n))
         {
             check.fail("customer_number", "must be the customer's current number when given");
         }

@@ -48,6 +48,36 @@ impl Patch {
     }
 }
 
+/// The versions a conditional write accepts: the strong entity tags of an `If-Match` list. Empty
+/// when none of them can match (weak or foreign tags), so the write is refused (412) if the item
+/// exists. `None` where a write takes one means any version (no `If-Match`, or `*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Versions(Vec<u64>);
+
+impl Versions {
+    pub fn new(versions: Vec<u64>) -> Self {
+        Self(versions)
+    }
+
+    pub fn contains(&self, version: u64) -> bool {
+        self.0.contains(&version)
+    }
+
+    /// The condition on the version attribute named `name`, its values added to `values`.
+    pub(crate) fn condition(&self, name: &str, values: &mut HashMap<String, AttributeValue>) -> String {
+        if self.0.is_empty() {
+            // No version is 0 (items start at 1): the condition fails on an existing item.
+            values.insert(":expected0".into(), AttributeValue::N("0".into()));
+            return format!("{name} = :expected0");
+        }
+        let placeholders: Vec<String> = (0..self.0.len()).map(|i| format!(":expected{i}")).collect();
+        for (placeholder, version) in placeholders.iter().zip(&self.0) {
+            values.insert(placeholder.clone(), AttributeValue::N(version.to_string()));
+        }
+        format!("{name} IN ({})", placeholders.join(", "))
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     client: Client,
@@ -105,7 +135,8 @@ pub struct BankCustomersQuery {
 /// A create's transaction is its two items, then the `Idempotency-Key` record when there is one.
 pub(crate) const RECORD_INDEX: usize = 2;
 
-/// How many times a server-chosen customer number is redrawn after a collision.
+/// How many times a server-chosen customer number is redrawn after a collision, and a number
+/// change is read again after a concurrent one.
 const NUMBER_ATTEMPTS: usize = 5;
 
 impl Store {
@@ -215,7 +246,7 @@ impl Store {
         bank: &BankId,
         id: &CustomerId,
         patch: &Patch,
-        if_match: Option<u64>,
+        if_match: Option<&Versions>,
     ) -> Result<Versioned<Customer>, ApiError> {
         let item = self
             .update_versioned(keys::customer(id), bank, patch, if_match, "customer")
@@ -231,7 +262,7 @@ impl Store {
         key: keys::ItemKey,
         bank: &BankId,
         patch: &Patch,
-        if_match: Option<u64>,
+        if_match: Option<&Versions>,
         what: &'static str,
     ) -> Result<Item, ApiError> {
         let mut names = HashMap::from([
@@ -254,9 +285,8 @@ impl Store {
             sets.push(format!("{} = :v{i}", parts.join(".")));
         }
         let mut condition = format!("attribute_exists({PK}) AND #bank = :bank");
-        if let Some(v) = if_match {
-            condition.push_str(" AND #v = :expected");
-            values.insert(":expected".into(), AttributeValue::N(v.to_string()));
+        if let Some(versions) = if_match {
+            condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
         }
         let result = self
             .client
@@ -284,33 +314,76 @@ impl Store {
 
     /// Moves a customer to a new number, keeping numbers unique per bank: one read, then one
     /// transaction that updates the customer, frees the old number and claims the new one.
+    ///
+    /// Without `If-Match` the change is conditioned on the number alone, not on the version: a
+    /// concurrent PUT of another field cannot make it fail. Only a concurrent number change can,
+    /// and then it reads again and retries (last write wins), so 409 always means a taken number.
     pub async fn set_customer_number(
         &self,
         bank: &BankId,
         id: &CustomerId,
         number: &CustomerNumber,
-        if_match: Option<u64>,
+        if_match: Option<&Versions>,
     ) -> Result<Versioned<Customer>, ApiError> {
-        let current = self.customer_at(bank, id, Read::Latest).await?;
-        if if_match.is_some_and(|v| v != current.version) {
-            return Err(ApiError::PreconditionFailed);
+        for _ in 0..NUMBER_ATTEMPTS {
+            let current = self.customer_at(bank, id, Read::Latest).await?;
+            if if_match.is_some_and(|v| !v.contains(current.version)) {
+                return Err(ApiError::PreconditionFailed);
+            }
+            let old = &current.item.customer_number;
+            if old == number {
+                return Ok(current);
+            }
+            match self
+                .transact(self.number_change(bank, &current, number, if_match)?)
+                .await
+            {
+                // Read back: other fields may have changed beside it, and the ETag must be the
+                // version this answer shows.
+                Ok(()) => return self.customer_at(bank, id, Read::Latest).await,
+                Err(Tx::Failed(NumberChange::CLAIM_NEW)) => return Err(number_taken(number)),
+                // Changed by someone else between our read and write.
+                Err(Tx::Failed(_)) if if_match.is_some() => return Err(ApiError::PreconditionFailed),
+                Err(Tx::Failed(_)) => continue,
+                Err(Tx::Error(e)) => return Err(e),
+            }
         }
-        if &current.item.customer_number == number {
-            return Ok(current);
-        }
+        Err(ApiError::Unavailable)
+    }
+
+    /// The transaction of a number change. The number item is keyed by the number's case-folded
+    /// form: a change of case alone keeps it and only updates the customer.
+    fn number_change(
+        &self,
+        bank: &BankId,
+        current: &Versioned<Customer>,
+        number: &CustomerNumber,
+        if_match: Option<&Versions>,
+    ) -> Result<Vec<TransactWriteItem>, ApiError> {
+        let id = &current.item.id;
         let old = &current.item.customer_number;
+        let mut values = HashMap::from([
+            (":new".to_owned(), AttributeValue::S(number.to_string())),
+            (":old".to_owned(), AttributeValue::S(old.to_string())),
+            (":one".to_owned(), AttributeValue::N("1".into())),
+        ]);
+        let mut condition = "customer_number = :old".to_owned();
+        if let Some(versions) = if_match {
+            condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
+        }
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(keys::customer(id).to_map()))
             .update_expression("SET customer_number = :new, #v = #v + :one")
-            .condition_expression("#v = :version AND customer_number = :old")
-            .expression_attribute_names("#v", "version")
-            .expression_attribute_values(":new", AttributeValue::S(number.to_string()))
-            .expression_attribute_values(":old", AttributeValue::S(old.to_string()))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":version", AttributeValue::N(current.version.to_string()))
+            .condition_expression(condition)
+            .expression_attribute_names("#v", VERSION)
+            .set_expression_attribute_values(Some(values))
             .build()
             .map_err(internal)?;
+        let mut items = vec![TransactWriteItem::builder().update(update).build()];
+        if keys::customer_number(bank, old) == keys::customer_number(bank, number) {
+            return Ok(items);
+        }
         let free_old = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(keys::customer_number(bank, old).to_map()))
@@ -318,26 +391,9 @@ impl Store {
             .expression_attribute_values(":id", AttributeValue::S(id.to_string()))
             .build()
             .map_err(internal)?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            TransactWriteItem::builder().delete(free_old).build(),
-            self.number_put(bank, number, id)?,
-        ];
-        match self.transact(items).await {
-            Ok(()) => {
-                let mut customer = current.item;
-                customer.customer_number = number.clone();
-                Ok(Versioned {
-                    item: customer,
-                    version: current.version + 1,
-                })
-            }
-            Err(Tx::Failed(2)) => Err(number_taken(number)),
-            // Changed by someone else between our read and write.
-            Err(Tx::Failed(_)) if if_match.is_some() => Err(ApiError::PreconditionFailed),
-            Err(Tx::Failed(_)) => Err(ApiError::Conflict("the customer changed concurrently, retry".into())),
-            Err(Tx::Error(e)) => Err(e),
-        }
+        items.push(TransactWriteItem::builder().delete(free_old).build());
+        items.push(self.number_put(bank, number, id)?);
+        Ok(items)
     }
 
     fn number_put(
@@ -645,6 +701,13 @@ pub enum Read {
     Latest,
     /// Eventually consistent: beside a Query, whose answer is eventually consistent anyway.
     Eventual,
+}
+
+/// The items of a number change's transaction, by position.
+struct NumberChange;
+
+impl NumberChange {
+    const CLAIM_NEW: usize = 2;
 }
 
 /// How a transaction failed.

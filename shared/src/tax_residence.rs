@@ -43,8 +43,8 @@ impl CreateTaxResidenceBody {
     /// A new tax residence with a fresh id, or every field at fault.
     pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<TaxResidence, ApiError> {
         let mut check = Check::default();
-        check.same_as_path("bank_id", self.bank_id.as_deref(), bank.as_str());
-        check.same_as_path("customer_id", self.customer_id.as_deref(), &customer.to_string());
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
+        check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
         let domain = check.required("domain", self.domain.as_deref(), validate::country);
         let tax_number = check.required("tax_number", self.tax_number.as_deref(), tax_number);
         check.finish()?;

@@ -53,7 +53,11 @@ impl Timestamp {
         }
         let format = time::macros::format_description!("[year]-[month]-[day]");
         match Date::parse(s, &format) {
-            Ok(date) => Ok(Self::from_datetime(date.midnight().assume_utc())),
+            // The same range as every other form: `0000-01-01` is a valid `Date` but not in range.
+            Ok(date) => {
+                let t = Self::from_datetime(date.midnight().assume_utc());
+                Self::checked(t.seconds, 0)
+            }
             Err(_) => Err(RULE.into()),
         }
     }
@@ -109,6 +113,9 @@ impl<'de> Visitor<'de> for TimestampVisitor {
         let mut nanos = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
+                // A repeated member is refused, as duplicate keys are everywhere else.
+                "seconds" if seconds.is_some() => return Err(de::Error::custom("duplicate field `seconds`")),
+                "nanos" if nanos.is_some() => return Err(de::Error::custom("duplicate field `nanos`")),
                 "seconds" => seconds = Some(map.next_value::<Integer>()?.0),
                 "nanos" => nanos = Some(map.next_value::<Integer>()?.0),
                 other => {
@@ -180,6 +187,20 @@ mod tests {
         assert_eq!(parse(r#""1990-05-25T00:00:00Z""#), Ok(t));
         assert_eq!(parse(r#""1990-05-25""#), Ok(t));
         assert_eq!(parse(r#""1990-05-25T02:00:00+02:00""#), Ok(t));
+        // Both ends of the one range, in every form.
+        let first = Timestamp {
+            seconds: MIN_SECONDS,
+            nanos: 0,
+        };
+        assert_eq!(parse(r#""0001-01-01""#), Ok(first));
+        assert_eq!(parse(r#""0001-01-01T00:00:00Z""#), Ok(first));
+        assert_eq!(parse(&format!(r#"{{"seconds": {MIN_SECONDS}}}"#)), Ok(first));
+        let last = Timestamp {
+            seconds: MAX_SECONDS,
+            nanos: 0,
+        };
+        assert_eq!(parse(r#""9999-12-31T23:59:59Z""#), Ok(last));
+        assert_eq!(parse(&format!(r#"{{"seconds": {MAX_SECONDS}}}"#)), Ok(last));
         assert_eq!(
             parse(r#"{"seconds": 1, "nanos": 999999999}"#),
             Ok(Timestamp {
@@ -189,6 +210,7 @@ mod tests {
         );
     }
 
+    // contract: C-TIME-1, C-TIME-2
     #[test]
     fn rejects_bad_values() {
         for bad in [
@@ -204,6 +226,11 @@ mod tests {
             r#""1990-13-01""#,
             r#""9999-12-31T23:59:59-23:59""#,
             r#""0000-01-01T00:00:00+23:59""#,
+            r#""0000-01-01T00:00:00Z""#,
+            r#""0000-01-01""#,
+            r#""10000-01-01""#,
+            r#"{"seconds": 1, "seconds": 2}"#,
+            r#"{"seconds": 1, "nanos": 0, "nanos": 0}"#,
             "true",
             "[]",
         ] {

@@ -6,38 +6,75 @@ pub const MAX_TEXT: usize = 256;
 /// Longest URL we store.
 pub const MAX_URL: usize = 2048;
 
-/// Free text: at most `max` characters, no control characters.
+/// Free text on one line (names, address lines, titles, statuses, handles): stored in Unicode NFC,
+/// at most `max` characters, no control characters, no bidi controls (they can make a name or an
+/// address read differently from what is stored), and not only invisible characters.
 pub fn text(value: &str, max: usize) -> Result<String, String> {
-    if value.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    if value.chars().any(char::is_control) {
+    let value = nfc(value);
+    if value.chars().any(|c| c.is_control()) {
         return Err("must not contain control characters".into());
     }
-    Ok(value.to_owned())
+    if value.chars().any(is_bidi_control) {
+        return Err(
+            "must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)"
+                .into(),
+        );
+    }
+    visible(value, max)
 }
 
 /// Free text that may span lines (notes, documentation): like `text`, but tabs and line breaks are
-/// allowed.
+/// allowed, and so are bidi controls, which mixed-direction prose may need.
 pub fn multiline_text(value: &str, max: usize) -> Result<String, String> {
-    if value.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
+    let value = nfc(value);
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
         return Err("must not contain control characters other than tabs and line breaks".into());
     }
-    Ok(value.to_owned())
+    visible(value, max)
 }
 
-/// Non-empty free text.
+/// Text that must say something: not empty, and not only white space or invisible characters.
 pub fn required_text(value: &str, max: usize) -> Result<String, String> {
-    if value.trim().is_empty() {
+    if value.is_empty() {
         return Err("must not be empty".into());
     }
     text(value, max)
+}
+
+/// Canonical composition: one spelling for what reads the same (`e` + U+0301 is stored as `é`).
+fn nfc(value: &str) -> String {
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfc()
+        .normalize(value)
+        .into_owned()
+}
+
+fn is_bidi_control(c: char) -> bool {
+    icu_properties::CodePointSetData::new::<icu_properties::props::BidiControl>().contains(c)
+}
+
+/// Whether `c` shows nothing by itself: white space, control and format characters (U+200B,
+/// U+FEFF, ...) and the Hangul fillers, which render as blanks.
+fn is_invisible(c: char) -> bool {
+    use icu_properties::props::{GeneralCategory, WhiteSpace};
+    use icu_properties::{CodePointMapData, CodePointSetData};
+    c.is_control()
+        || CodePointSetData::new::<WhiteSpace>().contains(c)
+        || CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::Format
+        || matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
+}
+
+/// The length limit, and something visible in a non-empty value (`""` is "absent" to callers).
+fn visible(value: String, max: usize) -> Result<String, String> {
+    if value.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    if !value.is_empty() && value.chars().all(is_invisible) {
+        return Err("must contain visible characters, not only white space or invisible ones".into());
+    }
+    Ok(value)
 }
 
 /// An email address: one `@`, a dot-atom local part, a domain of LDH labels; at most 254 characters.
@@ -211,13 +248,37 @@ mod tests {
         assert!(COUNTRIES.windows(2).all(|w| w[0] < w[1]) && COUNTRIES.len() == 249);
     }
 
+    // contract: C-TEXT-3, C-TEXT-4, C-TEXT-5
     #[test]
     fn texts() {
         assert!(text(&"é".repeat(MAX_TEXT), MAX_TEXT).is_ok());
         assert!(text(&"é".repeat(MAX_TEXT + 1), MAX_TEXT).is_err());
+        // The limit counts what is stored: five decomposed `é` are five characters once composed.
+        assert_eq!(text(&"e\u{301}".repeat(5), 5).as_deref(), Ok("é".repeat(5).as_str()));
+        assert_eq!(text("Ana\u{300}", MAX_TEXT).as_deref(), Ok("Anà"));
         assert!(text("a\u{0}b", MAX_TEXT).is_err());
-        assert!(required_text("  ", MAX_TEXT).is_err());
+        assert!(required_text("", MAX_TEXT).is_err());
+        assert_eq!(text("", MAX_TEXT).as_deref(), Ok(""));
+        for invisible in [
+            "  ",
+            "\u{200b}",
+            "\u{feff}",
+            "\u{200b}\u{200d} \u{2060}",
+            "\u{3164}",
+            "\u{a0}\u{3000}",
+            "\u{ad}",
+        ] {
+            assert!(required_text(invisible, MAX_TEXT).is_err(), "{invisible:?}");
+            assert!(text(invisible, MAX_TEXT).is_err(), "{invisible:?}");
+            assert!(multiline_text(invisible, MAX_TEXT).is_err(), "{invisible:?}");
+        }
+        // Invisible characters inside visible text are content (ZWJ in emoji, ZWNJ in Persian).
+        assert!(text("\u{645}\u{200c}\u{6cc}", MAX_TEXT).is_ok());
+        for bidi in ["\u{202e}evil", "a\u{202a}b", "a\u{2066}b", "x\u{200f}", "\u{61c}1"] {
+            assert!(text(bidi, MAX_TEXT).is_err(), "{bidi:?}");
+        }
         assert!(multiline_text("line 1\nline 2\ttab", MAX_TEXT).is_ok());
+        assert!(multiline_text("\u{5e9}\u{200f} note", MAX_TEXT).is_ok());
         assert!(multiline_text("bell\u{7}", MAX_TEXT).is_err());
     }
 }
@@ -277,9 +338,16 @@ impl Check {
         }
     }
 
-    /// A body may repeat an id of the path, but only the same one.
-    pub fn same_as_path(&mut self, field: &str, body: Option<&str>, path: &str) {
-        if body.is_some_and(|b| b != path) {
+    /// A body may repeat an id of the path, but only the same one: compared as ids (parsed as the
+    /// path's are), so a UUID in upper case is the same id in a body as in a path.
+    pub fn same_as_path<T: PartialEq, E>(
+        &mut self,
+        field: &str,
+        body: Option<&str>,
+        path: &T,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) {
+        if body.is_some_and(|b| parse(b).ok().as_ref() != Some(path)) {
             self.fail(field, "must match the path when given");
         }
     }

@@ -808,6 +808,7 @@ fn differences(before: &Table, after: &Table) -> Vec<String> {
 
 // ----- the tests -----
 
+// contract: C-ERR-7
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopped_dynamodb_answers_503_and_the_api_recovers_with_nothing_half_written() {
     let _port = lock_port();
@@ -1074,6 +1075,7 @@ async fn dynamodb_dying_during_a_burst_of_creates_leaves_only_whole_customers() 
     burst_until_death(&api, &ddb, Death::Kill, 2).await;
 }
 
+// contract: C-ERR-7
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frozen_dynamodb_answers_503_within_the_timeout_not_a_hang() {
     let _port = lock_port();

@@ -71,13 +71,11 @@ async fn list(
     query: QueryParams,
 ) -> ApiResult<Json<AddressList>> {
     let (bank, customer) = path.bank_and_customer()?;
-    let scope = page_scope(&bank, &customer);
-    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
-    let (_, page) =
-        access::readable_children::<CustomerAddress>(&app.store, &caller, &bank, &customer, request).await?;
+    let list = app.pages.list(&query, page_scope(&bank, &customer), LIST_LIMITS);
+    let (_, page) = access::readable_children::<CustomerAddress>(&app.store, &caller, &bank, &customer, &list).await?;
     Ok(Json(AddressList {
         addresses: page.items.into_iter().map(|a| a.item).collect(),
-        next_page_token: app.pages.next_token(&scope, page.next.as_ref())?,
+        next_page_token: list.next_token(page.next.as_ref())?,
     }))
 }
 
@@ -93,7 +91,7 @@ async fn update(
     let patch = body.json::<UpdateAddressBody>()?.into_patch(&bank, &customer, &id)?;
     let updated = app
         .store
-        .update_child::<CustomerAddress>(&bank, &customer, &id.to_string(), &patch, if_match(&headers)?)
+        .update_child::<CustomerAddress>(&bank, &customer, &id.to_string(), &patch, if_match(&headers)?.as_ref())
         .await?;
     Ok((StatusCode::OK, [etag(updated.version)], Json(updated.item)).into_response())
 }
@@ -107,7 +105,7 @@ async fn delete(
     let (bank, customer, id) = address_path(&path)?;
     caller.require_write(&bank)?;
     app.store
-        .delete_child::<CustomerAddress>(&bank, &customer, &id.to_string(), if_match(&headers)?)
+        .delete_child::<CustomerAddress>(&bank, &customer, &id.to_string(), if_match(&headers)?.as_ref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

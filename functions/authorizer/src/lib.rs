@@ -24,7 +24,7 @@ pub use verifier::{LEEWAY_SECS, MAX_TOKEN_LEN, VerifiedClaims, Verifier, bearer_
 
 use lambda_http::aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde::{Deserialize, Serialize};
-use shared::caller::{CONTEXT_BANK_IDS, CONTEXT_SCOPE, CONTEXT_USER_ID};
+use shared::caller::{CONTEXT_BANK_IDS, CONTEXT_EXP, CONTEXT_SCOPE, CONTEXT_USER_ID};
 
 /// The only error a caller ever sees. Displays as exactly `Unauthorized`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -100,6 +100,8 @@ pub struct AuthContext {
     pub scope: String,
     /// The token's `bank_ids`, joined by single spaces (possibly empty).
     pub bank_ids: String,
+    /// The token's `exp` (seconds since the epoch), as a decimal string.
+    pub exp: String,
 }
 
 impl AuthContext {
@@ -109,6 +111,7 @@ impl AuthContext {
             user_id: claims.sub.clone(),
             scope: claims.scope.clone(),
             bank_ids: claims.bank_ids.join(" "),
+            exp: claims.exp.to_string(),
         }
     }
 
@@ -118,6 +121,7 @@ impl AuthContext {
             CONTEXT_USER_ID: self.user_id,
             CONTEXT_SCOPE: self.scope,
             CONTEXT_BANK_IDS: self.bank_ids,
+            CONTEXT_EXP: self.exp,
         })
     }
 

@@ -12,8 +12,8 @@ use crate::config::{Config, ENV_JWKS_JSON, JwksSource};
 use crate::jwks::{JwksFetcher, KeySet, MAX_KID_LEN, VerificationKey, parse_jwks};
 use crate::{AuthContext, InitError, Unauthorized};
 
-/// Clock skew tolerated on `exp` and `nbf`, in seconds.
-pub const LEEWAY_SECS: u64 = 60;
+/// Clock skew tolerated on `exp` and `nbf`, in seconds: the functions check `exp` with the same.
+pub const LEEWAY_SECS: u64 = shared::caller::LEEWAY_SECS as u64;
 /// Longest bearer token accepted.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
@@ -22,10 +22,13 @@ pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 pub struct VerifiedClaims {
     /// `sub`: the user id (≤ 255 printable ASCII characters, no spaces).
     pub sub: String,
-    /// `scope`, whitespace-normalised (single spaces); empty when absent.
+    /// `scope`, its ASCII-space-separated words joined by single spaces; empty when absent.
     pub scope: String,
     /// `bank_ids`, each matching `^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`; empty when absent.
     pub bank_ids: Vec<String>,
+    /// `exp`, in seconds since the epoch: handed on so that the functions refuse the token once it
+    /// expired, even when API Gateway answers from a cached Allow.
+    pub exp: i64,
 }
 
 impl VerifiedClaims {
@@ -51,6 +54,27 @@ struct RawClaims {
     scope: Option<String>,
     #[serde(default)]
     bank_ids: Option<Vec<String>>,
+    // Validated by the library (required, a number): read here only to hand it on.
+    #[serde(default)]
+    exp: Option<serde_json::Number>,
+}
+
+/// The JOSE header members the library does not model.
+#[derive(Deserialize)]
+struct Critical {
+    crit: Option<serde_json::Value>,
+}
+
+/// RFC 7515 4.1.11: a token whose `crit` names extensions the recipient does not understand must
+/// be refused; this verifier understands none, so any `crit` is refused.
+fn has_critical_header(token: &str) -> bool {
+    use base64::Engine;
+    let header = token.split('.').next().unwrap_or_default();
+    let Ok(json) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        return false;
+    };
+    // Not JSON: `decode_header` refuses it with its own reason.
+    serde_json::from_slice::<Critical>(&json).is_ok_and(|h| h.crit.is_some())
 }
 
 /// The token of an `Authorization` header value `Bearer <jwt>` (scheme case-insensitive).
@@ -148,6 +172,9 @@ impl Verifier {
             return Err(Unauthorized::new("empty or oversized token"));
         }
         // Parses `alg` into the library's enum: `none` and unknown names fail here.
+        if has_critical_header(token) {
+            return Err(Unauthorized::new("critical header extension not understood"));
+        }
         let header = jsonwebtoken::decode_header(token).map_err(|_| Unauthorized::new("malformed token header"))?;
         let validation = match header.alg {
             Algorithm::RS256 => &self.validation_rs256,
@@ -176,14 +203,25 @@ impl Verifier {
         if !bank_ids.iter().all(|id| BankId::parse(id).is_ok()) {
             return Err(Unauthorized::new("invalid bank id"));
         }
+        // RFC 6749 3.3: scopes are separated by the ASCII space, and by nothing else.
         let scope = claims
             .scope
             .as_deref()
             .unwrap_or_default()
-            .split_whitespace()
+            .split(' ')
+            .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(VerifiedClaims { sub, scope, bank_ids })
+        let exp = claims
+            .exp
+            .and_then(|e| e.as_i64().or_else(|| e.as_f64().map(|e| e.floor() as i64)))
+            .ok_or(Unauthorized::new("missing required claim"))?;
+        Ok(VerifiedClaims {
+            sub,
+            scope,
+            bank_ids,
+            exp,
+        })
     }
 
     fn current_keys(&self) -> Arc<KeySet> {

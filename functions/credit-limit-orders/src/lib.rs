@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use shared::access;
 use shared::body::{PathParams, QueryParams};
-use shared::caller::{Caller, Scope};
+use shared::caller::Caller;
 use shared::credit_limit_order::{
     CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder, CreditLimitOrderEnvelope,
     CreditLimitOrderList,
@@ -65,14 +65,12 @@ async fn list(
     query: QueryParams,
 ) -> ApiResult<Json<CreditLimitOrderList>> {
     let (bank, customer) = path.bank_and_customer()?;
-    // A caller without the read scope learns nothing from page token errors.
-    caller.require(Scope::Read)?;
     // A token continues only this customer's orders at this bank.
-    let scope = format!("credit_limit_orders/{bank}/{customer}");
-    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
-    let (_, page) =
-        access::readable_children::<CreditLimitOrder>(&app.store, &caller, &bank, &customer, request).await?;
-    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    let list = app
+        .pages
+        .list(&query, format!("credit_limit_orders/{bank}/{customer}"), LIST_LIMITS);
+    let (_, page) = access::readable_children::<CreditLimitOrder>(&app.store, &caller, &bank, &customer, &list).await?;
+    let next_page_token = list.next_token(page.next.as_ref())?;
     Ok(Json(CreditLimitOrderList {
         result: page.items.into_iter().map(|o| o.item).collect(),
         next_page_token,

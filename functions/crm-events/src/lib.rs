@@ -45,12 +45,12 @@ async fn list(
 ) -> ApiResult<Json<CrmEventList>> {
     let bank = path.get("BankID", BankId::parse)?;
     caller.require(Scope::Read)?;
-    caller.require_staff(&bank)?;
+    let granted = caller.require_staff(&bank)?;
     // A token continues only this bank's list.
-    let scope = format!("crm_events/{bank}");
-    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let list = app.pages.list(&query, format!("crm_events/{bank}"), LIST_LIMITS);
+    let request = list.request(&granted)?;
     let page = app.store.crm_events(&bank, request.limit, request.start).await?;
-    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    let next_page_token = list.next_token(page.next.as_ref())?;
     Ok(Json(CrmEventList {
         crm_events: page.items,
         has_more: next_page_token.is_some(),

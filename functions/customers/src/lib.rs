@@ -99,7 +99,7 @@ async fn get_by_number(State(app): State<AppState>, caller: Caller, path: PathPa
     let number = path.get("CustomerNumber", CustomerNumber::parse)?;
     let customer = access::readable_customer(&app.store, &caller, &bank, &id, Read::Latest).await?;
     // Numbers are unique per bank, so "this customer has this number" is the whole lookup.
-    if customer.item.customer_number != number {
+    if !customer.item.customer_number.is_same(number.as_str()) {
         return Err(ApiError::NotFound("customer"));
     }
     Ok(customer_response(StatusCode::OK, customer, false))
@@ -117,7 +117,7 @@ async fn update<B: CustomerUpdate + DeserializeOwned>(
     let patch = body.json::<B>()?.into_patch(&bank, &id)?;
     let updated = app
         .store
-        .update_customer(&bank, &id, &patch, if_match(&headers)?)
+        .update_customer(&bank, &id, &patch, if_match(&headers)?.as_ref())
         .await?;
     Ok(customer_response(StatusCode::OK, updated, true))
 }
@@ -134,7 +134,7 @@ async fn update_number(
     let number = body.json::<UpdateNumber>()?.into_number(&bank, &id)?;
     let updated = app
         .store
-        .set_customer_number(&bank, &id, &number, if_match(&headers)?)
+        .set_customer_number(&bank, &id, &number, if_match(&headers)?.as_ref())
         .await?;
     Ok(customer_response(StatusCode::OK, updated, true))
 }
@@ -164,19 +164,20 @@ async fn list_linked(
     bank: Option<&BankId>,
     query: &QueryParams,
 ) -> ApiResult<Json<CustomerList>> {
-    caller.require(Scope::Read)?;
+    let granted = caller.require(Scope::Read)?;
     // A token continues only this user's list at this bank (or at every bank).
     let scope = format!(
         "linked-customers/{}/{}",
         caller.user_id,
         bank.map(BankId::as_str).unwrap_or("*")
     );
-    let request = app.pages.request(query, &scope, LIST_LIMITS)?;
+    let list = app.pages.list(query, scope, LIST_LIMITS);
+    let request = list.request(&granted)?;
     let page = app
         .store
         .linked_customers(&caller.user_id, bank, request.limit, request.start)
         .await?;
-    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    let next_page_token = list.next_token(page.next.as_ref())?;
     Ok(Json(CustomerList {
         customers: page.items,
         next_page_token,

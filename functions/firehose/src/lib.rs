@@ -38,7 +38,7 @@ async fn firehose(
 ) -> ApiResult<Json<CustomerList>> {
     let bank = path.get("BankID", BankId::parse)?;
     caller.require(Scope::Firehose)?;
-    caller.require_staff(&bank)?;
+    let granted = caller.require_staff(&bank)?;
 
     let descending = match query.get("sort_direction").map(str::to_ascii_uppercase).as_deref() {
         None | Some("DESC") => true,
@@ -59,7 +59,8 @@ async fn firehose(
         from.map(Timestamp::sortable).unwrap_or_default(),
         to.map(Timestamp::sortable).unwrap_or_default()
     );
-    let PageRequest { limit, start } = app.pages.request(&query, &scope, FIREHOSE_LIMITS)?;
+    let list = app.pages.list(&query, scope, FIREHOSE_LIMITS);
+    let PageRequest { limit, start } = list.request(&granted)?;
     if start.is_some() && offset > 0 {
         return Err(ApiError::field("offset", "cannot be combined with page_token"));
     }
@@ -72,7 +73,7 @@ async fn firehose(
         start,
     };
     let page = app.store.bank_customers(&bank, &q).await?;
-    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    let next_page_token = list.next_token(page.next.as_ref())?;
     Ok(Json(CustomerList {
         customers: page.items,
         next_page_token,

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use shared::access;
 use shared::body::{PathParams, QueryParams};
-use shared::caller::{Caller, Scope};
+use shared::caller::Caller;
 use shared::idempotency::{self, Answer, Create};
 use shared::ids::{BankId, CustomerId};
 use shared::page::LIST_LIMITS;
@@ -62,13 +62,13 @@ async fn list(
 ) -> ApiResult<Json<SocialMediaHandleList>> {
     let bank = path.get("BankID", BankId::parse)?;
     let id = path.get("CustomerID", CustomerId::parse)?;
-    caller.require(Scope::Read)?;
     // A token continues only this customer's handles at this bank.
-    let scope = format!("social_media_handles/{bank}/{id}");
-    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
+    let list = app
+        .pages
+        .list(&query, format!("social_media_handles/{bank}/{id}"), LIST_LIMITS);
     let (customer, page) =
-        access::readable_children::<SocialMediaHandle>(&app.store, &caller, &bank, &id, request).await?;
-    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+        access::readable_children::<SocialMediaHandle>(&app.store, &caller, &bank, &id, &list).await?;
+    let next_page_token = list.next_token(page.next.as_ref())?;
     // The customer number is the customer's current one, not a copy taken when the handle was added.
     let checks = page
         .items

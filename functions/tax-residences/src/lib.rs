@@ -8,7 +8,7 @@ use axum::response::Response;
 use axum::routing::{delete, get};
 use shared::access;
 use shared::body::{PathParams, QueryParams};
-use shared::caller::{Caller, Scope};
+use shared::caller::Caller;
 use shared::http::{etag_text, if_match};
 use shared::idempotency::{self, Answer, Create};
 use shared::ids::TaxResidenceId;
@@ -53,12 +53,12 @@ async fn list(
     query: QueryParams,
 ) -> ApiResult<Json<TaxResidenceList>> {
     let (bank, id) = path.bank_and_customer()?;
-    caller.require(Scope::Read)?;
     // A token continues only this customer's tax residences at this bank.
-    let scope = format!("tax_residences/{bank}/{id}");
-    let request = app.pages.request(&query, &scope, LIST_LIMITS)?;
-    let (_, page) = access::readable_children::<TaxResidence>(&app.store, &caller, &bank, &id, request).await?;
-    let next_page_token = app.pages.next_token(&scope, page.next.as_ref())?;
+    let list = app
+        .pages
+        .list(&query, format!("tax_residences/{bank}/{id}"), LIST_LIMITS);
+    let (_, page) = access::readable_children::<TaxResidence>(&app.store, &caller, &bank, &id, &list).await?;
+    let next_page_token = list.next_token(page.next.as_ref())?;
     Ok(Json(TaxResidenceList {
         result: page.items.into_iter().map(|r| r.item).collect(),
         next_page_token,
@@ -77,7 +77,7 @@ async fn remove(
     // The key is under this customer and the condition names this bank: another customer's or
     // another bank's residence is a 404, like a missing one.
     app.store
-        .delete_child::<TaxResidence>(&bank, &id, &residence.to_string(), if_match(&headers)?)
+        .delete_child::<TaxResidence>(&bank, &id, &residence.to_string(), if_match(&headers)?.as_ref())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -96,6 +96,7 @@ async fn delete(api: &Api, path: &str, token: Option<&str>) -> Reply {
     api.send(Method::DELETE, path, token, None).await
 }
 
+// contract: C-ID-1, C-OUT-1, C-OUT-2, C-UPD-2, C-LOCK-1, C-SEED-1
 #[tokio::test]
 async fn create_list_update_list() {
     let api = Api::start().await;
@@ -201,6 +202,7 @@ async fn create_list_update_list() {
     assert_eq!(api.item_count().await, before + 2, "updates create nothing");
 }
 
+// contract: C-BODY-5, C-PAGE-1, C-PAGE-2, C-PAGE-3, C-PAGE-4
 #[tokio::test]
 async fn lists_in_creation_order_with_pages() {
     let api = Api::start().await;
@@ -269,6 +271,7 @@ async fn lists_in_creation_order_with_pages() {
     assert_eq!(ids(&hundred), created);
 }
 
+// contract: C-PAGE-7
 #[tokio::test]
 async fn a_customer_without_addresses_has_an_empty_list() {
     let api = Api::start().await;
@@ -278,6 +281,7 @@ async fn a_customer_without_addresses_has_an_empty_list() {
     assert_eq!(r.body, json!({"addresses": []}));
 }
 
+// contract: C-ERR-5, C-PAGE-7
 #[tokio::test]
 async fn missing_and_foreign_items_are_404_and_nothing_is_written() {
     let api = Api::start().await;
@@ -335,6 +339,7 @@ async fn missing_and_foreign_items_are_404_and_nothing_is_written() {
     assert_eq!(r.body["addresses"], json!([]));
 }
 
+// contract: C-ERR-5, C-OUT-1, C-UPD-4
 #[tokio::test]
 async fn delete_removes_one_address_once() {
     let api = Api::start().await;
@@ -372,6 +377,7 @@ async fn delete_removes_one_address_once() {
         .expect(200);
 }
 
+// contract: C-LOCK-2
 #[tokio::test]
 async fn if_match_guards_update_and_delete() {
     let api = Api::start().await;
@@ -417,6 +423,7 @@ async fn if_match_guards_update_and_delete() {
         .expect(404);
 }
 
+// contract: C-AUTH-7
 #[tokio::test]
 async fn who_may_do_what() {
     let api = Api::start().await;
@@ -498,6 +505,7 @@ async fn who_may_do_what() {
     api.post(&add_path(&customer), &both, &minimal()).await.expect(201);
 }
 
+// contract: C-BODY-4, C-ERR-3, C-TEXT-1, C-TEXT-2, C-UPD-2, C-SEED-4
 #[tokio::test]
 async fn bad_input_is_400_naming_the_field_and_writes_nothing() {
     let api = Api::start().await;
@@ -611,6 +619,7 @@ async fn bad_input_is_400_naming_the_field_and_writes_nothing() {
     assert_eq!(api.item_count().await, before);
 }
 
+// contract: C-ID-2
 #[tokio::test]
 async fn ids_in_the_path_are_validated() {
     let api = Api::start().await;

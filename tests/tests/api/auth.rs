@@ -42,7 +42,7 @@ pub fn route_name(route: &Route) -> String {
     format!("{} {}", route.method, route.path)
 }
 
-/// Where a route stands in API.md's "Who may do what".
+/// Where a route stands in the permission rules of docs/contract.md (C-AUTH).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// `GET /v1/users/current/customers`, `GET /v1/banks/{BankID}/customers`: the caller's linked customers.
@@ -617,10 +617,23 @@ fn bad_credentials(api: &Api) -> Vec<(String, Option<String>)> {
         "our kid with a suffix".into(),
         bearer(&api.signed(Algorithm::ES256, Some(&format!("{kid}x")), good.clone())),
     ));
+    // RFC 7515: a `crit` header names extensions the recipient must understand; we know none.
+    let pem = std::fs::read(api.key_dir.join(PRIVATE_KEY_FILE)).expect("key file");
+    let ours = EncodingKey::from_ec_pem(&pem).expect("pem");
+    for crit in [json!(["exp"]), json!([])] {
+        let header = json!({"alg": "ES256", "typ": "JWT", "kid": kid, "crit": crit});
+        let message = format!("{}.{}", B64.encode(header.to_string()), B64.encode(good.to_string()));
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &ours, Algorithm::ES256).expect("sign");
+        cases.push((
+            format!("a crit header {crit}"),
+            bearer(&format!("{message}.{signature}")),
+        ));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     cases
 }
 
+// contract: C-ERR-1, C-AUTH-1, C-AUTH-2
 #[tokio::test]
 async fn bad_credentials_are_401_on_every_route() {
     let world = World::new().await;
@@ -795,6 +808,7 @@ fn callers(api: &Api) -> Vec<Caller> {
 
 /// A good token without the scope is 403 on every route; a good token without the bank (not staff,
 /// not linked) is 403 on the bank's routes and 404 on the bank-less POSTs. Nothing is written.
+// contract: C-AUTH-4, C-AUTH-6, C-AUTH-10
 #[tokio::test]
 async fn good_tokens_without_scope_or_bank_are_403() {
     let world = World::new().await;
@@ -880,6 +894,7 @@ async fn good_tokens_without_scope_or_bank_are_403() {
 
 /// Who may do what, on every route: the refused requests first (and nothing written), then the
 /// allowed ones.
+// contract: C-ERR-4, C-AUTH-4, C-AUTH-6, C-AUTH-7, C-AUTH-8, C-AUTH-9
 #[tokio::test]
 async fn permission_matrix() {
     let world = World::new().await;

@@ -85,6 +85,7 @@ async fn create(api: &Api, bank: &str, customer: &str, amount: &str) -> String {
     r.body["credit_limit_order_id"].as_str().expect("id").to_owned()
 }
 
+// contract: C-TIME-5, C-TEXT-6, C-OUT-1, C-OUT-2, C-SEED-1, C-SEED-3
 #[tokio::test]
 async fn orders_are_created_read_and_listed() {
     let api = Api::start().await;
@@ -169,6 +170,7 @@ async fn orders_are_created_read_and_listed() {
     assert_eq!(list.body["result"][0], expected, "the list holds the same objects");
 }
 
+// contract: C-PAGE-3, C-PAGE-4
 #[tokio::test]
 async fn orders_paginate_in_creation_order() {
     let api = Api::start().await;
@@ -264,6 +266,7 @@ async fn missing_and_foreign_orders_are_404_and_nothing_is_written() {
     r.expect(200);
 }
 
+// contract: C-AUTH-8
 #[tokio::test]
 async fn who_may_do_what() {
     let api = Api::start().await;

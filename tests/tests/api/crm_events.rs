@@ -62,6 +62,7 @@ async fn create(api: &Api, bank: &str, customer: &str) -> String {
     r.body["id"].as_str().expect("id").to_owned()
 }
 
+// contract: C-TIME-4, C-OUT-2, C-ADD-2
 #[tokio::test]
 async fn events_carry_the_customers_name_and_number() {
     let api = Api::start().await;
@@ -167,6 +168,7 @@ async fn events_carry_the_customers_name_and_number() {
     assert_eq!(list.body["crm_events"][2], later.body);
 }
 
+// contract: C-PAGE-3, C-PAGE-4
 #[tokio::test]
 async fn events_paginate_in_creation_order_per_bank() {
     let api = Api::start().await;
@@ -271,6 +273,7 @@ async fn concurrent_events_of_one_customer_all_succeed() {
     assert_eq!(ids(&list).len(), 10);
 }
 
+// contract: C-AUTH-8
 #[tokio::test]
 async fn only_staff_see_and_write_events() {
     let api = Api::start().await;

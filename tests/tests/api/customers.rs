@@ -40,6 +40,7 @@ fn keys(v: &Value) -> Vec<String> {
     k
 }
 
+// contract: C-TIME-3, C-TIME-4, C-TEXT-6, C-UPD-1, C-LOCK-1, C-SEED-2, C-SEED-3
 #[tokio::test]
 async fn create_get_update_get() {
     let api = Api::start().await;
@@ -150,6 +151,7 @@ async fn create_get_update_get() {
     assert_eq!(got.body["email"], "ada@lovelace.org");
 }
 
+// contract: C-ID-8
 #[tokio::test]
 async fn get_by_customer_number() {
     let api = Api::start().await;
@@ -174,6 +176,7 @@ async fn get_by_customer_number() {
     assert_eq!(r.fields(), ["customer_number"]);
 }
 
+// contract: C-ID-5
 #[tokio::test]
 async fn server_assigns_unique_numbers() {
     let api = Api::start().await;
@@ -186,6 +189,7 @@ async fn server_assigns_unique_numbers() {
     assert_ne!(na, nb);
 }
 
+// contract: C-ERR-5, C-AUTH-10, C-UPD-4
 #[tokio::test]
 async fn missing_customers_are_404_and_nothing_is_written() {
     let api = Api::start().await;
@@ -229,6 +233,7 @@ async fn missing_customers_are_404_and_nothing_is_written() {
     );
 }
 
+// contract: C-BODY-4, C-ERR-2, C-ID-4, C-TEXT-1, C-TEXT-6, C-SEED-4
 #[tokio::test]
 async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
     let api = Api::start().await;
@@ -436,6 +441,7 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
     assert_eq!(got.headers["etag"], "\"1\"", "rejected updates changed nothing");
 }
 
+// contract: C-BODY-1, C-BODY-3
 #[tokio::test]
 async fn bodies_are_json_whatever_the_content_type_and_limited_in_size() {
     let api = Api::start().await;
@@ -456,6 +462,7 @@ async fn bodies_are_json_whatever_the_content_type_and_limited_in_size() {
         .expect(413);
 }
 
+// contract: C-ERR-6, C-ID-5
 #[tokio::test]
 async fn customer_numbers_are_unique_under_concurrent_creates() {
     let api = Api::start().await;
@@ -480,6 +487,7 @@ async fn customer_numbers_are_unique_under_concurrent_creates() {
     .expect(201);
 }
 
+// contract: C-ID-5
 #[tokio::test]
 async fn customer_numbers_are_unique_under_concurrent_number_updates() {
     let api = Api::start().await;
@@ -534,6 +542,7 @@ async fn customer_numbers_are_unique_under_concurrent_number_updates() {
     .expect(409);
 }
 
+// contract: C-LOCK-2
 #[tokio::test]
 async fn if_match_guards_updates() {
     let api = Api::start().await;

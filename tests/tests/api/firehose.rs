@@ -10,6 +10,7 @@ fn ids(r: &crate::common::Reply) -> Vec<String> {
         .collect()
 }
 
+// contract: C-PAGE-6
 #[tokio::test]
 async fn firehose_pages_through_a_banks_customers_in_creation_order() {
     let api = Api::start().await;
@@ -48,6 +49,7 @@ async fn firehose_pages_through_a_banks_customers_in_creation_order() {
     assert_eq!(ids(&beyond), Vec::<String>::new());
 }
 
+// contract: C-TIME-5, C-PAGE-6
 #[tokio::test]
 async fn firehose_filters_by_creation_date() {
     let api = Api::start().await;
@@ -106,6 +108,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+// contract: C-BODY-5, C-PAGE-1, C-PAGE-2, C-PAGE-6
 #[tokio::test]
 async fn firehose_rejects_bad_parameters_and_foreign_tokens() {
     let api = Api::start().await;

@@ -990,7 +990,7 @@ fn judge(case: &Case, r: &Reply) -> Option<String> {
             _ => Some(format!("{} (want 400 or 404) {}", r.status, r.body)),
         },
     };
-    // API.md: every rejected field is named in `errors`.
+    // docs/contract.md (C-ERR-2): every rejected field is named in `errors`.
     let named = r.body["errors"]
         .as_array()
         .is_some_and(|e| !e.is_empty() && e.iter().all(|x| x["field"].as_str().is_some_and(|f| !f.is_empty())));
@@ -1010,6 +1010,7 @@ async fn everything_readable(world: &World) -> Vec<(String, Value, Option<String
     seen
 }
 
+// contract: C-BODY-2, C-BODY-3, C-ERR-1, C-ERR-2, C-ERR-4, C-ID-2, C-TIME-4, C-TEXT-2, C-PAGE-1, C-PAGE-2
 #[tokio::test]
 async fn hostile_input_on_every_route_is_a_4xx_problem_and_changes_nothing() {
     let world = World::new().await;

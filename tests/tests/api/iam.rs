@@ -51,6 +51,7 @@ async fn a_link_replay_reads_with_the_permission_the_template_grants() {
     assert!(decisions.iter().all(|d| d.allowed), "nothing denied: {decisions:?}");
 }
 
+// contract: C-ERR-8
 #[tokio::test]
 async fn without_get_item_in_its_policy_a_link_replay_fails_as_on_aws() {
     let api = Api::start_with(template_without("UserCustomerLinksFunction", "dynamodb:GetItem")).await;

@@ -25,6 +25,7 @@ async fn post_with_key(api: &Api, path: &str, token: &str, key: &str, body: &Val
     }
 }
 
+// contract: C-IDEM-2, C-IDEM-4
 #[tokio::test]
 async fn fifty_concurrent_creates_with_one_key_make_one_customer() {
     let api = Api::start().await;
@@ -46,6 +47,7 @@ async fn fifty_concurrent_creates_with_one_key_make_one_customer() {
     assert_eq!(firehose.body["customers"].as_array().map(Vec::len), Some(1));
 }
 
+// contract: C-ERR-6, C-IDEM-2, C-IDEM-3, C-IDEM-4
 #[tokio::test]
 async fn a_retry_replays_and_another_body_is_a_conflict() {
     let api = Api::start().await;
@@ -79,6 +81,7 @@ async fn a_retry_replays_and_another_body_is_a_conflict() {
     api.post("/v1/customers", &staff, &body).await.expect(201);
 }
 
+// contract: C-ERR-4, C-IDEM-1, C-IDEM-3
 #[tokio::test]
 async fn bad_keys_are_400_and_rejected_requests_record_nothing() {
     let api = Api::start().await;
@@ -110,6 +113,7 @@ async fn bad_keys_are_400_and_rejected_requests_record_nothing() {
         .expect(201);
 }
 
+// contract: C-IDEM-2, C-IDEM-3, C-IDEM-4
 #[tokio::test]
 async fn every_post_route_honours_the_key() {
     let api = Api::start().await;

@@ -169,6 +169,7 @@ async fn a_timeout_is_a_502_after_the_function_timeout_and_the_process_is_replac
     assert_ne!(pid(&api).await, before, "the timed-out process was replaced");
 }
 
+// contract: C-ERR-8
 #[tokio::test]
 async fn a_function_slower_than_the_29_s_integration_timeout_is_a_504() {
     let api = api_with_timeout(40).await;
@@ -182,6 +183,7 @@ async fn a_function_slower_than_the_29_s_integration_timeout_is_a_504() {
     );
 }
 
+// contract: C-ERR-8
 #[tokio::test]
 async fn oversized_malformed_and_failed_answers_are_502() {
     let api = api().await;
@@ -203,6 +205,7 @@ async fn a_nested_authorizer_context_value_fails_the_request_with_500() {
     assert_eq!(status, 500, "{body}");
 }
 
+// contract: C-BODY-3
 #[tokio::test]
 async fn a_request_body_over_10_mb_is_413_at_the_gateway() {
     let api = api().await;

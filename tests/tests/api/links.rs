@@ -1,6 +1,7 @@
 use crate::common::{ALL_SCOPES, Api};
 use serde_json::json;
 
+// contract: C-BODY-4, C-ID-7, C-SEED-3
 #[tokio::test]
 async fn links_are_created_once_per_user_and_customer() {
     let api = Api::start().await;
@@ -74,6 +75,7 @@ async fn links_are_created_once_per_user_and_customer() {
     );
 }
 
+// contract: C-ERR-6
 #[tokio::test]
 async fn concurrent_duplicate_links_give_one_success() {
     let api = Api::start().await;
@@ -87,6 +89,7 @@ async fn concurrent_duplicate_links_give_one_success() {
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 9, "{statuses:?}");
 }
 
+// contract: C-AUTH-9, C-PAGE-2, C-PAGE-4
 #[tokio::test]
 async fn users_list_their_linked_customers() {
     let api = Api::start().await;

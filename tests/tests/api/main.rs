@@ -7,6 +7,7 @@ mod connect;
 mod credit_limit_orders;
 mod crm_events;
 mod customers;
+mod edges;
 mod firehose;
 mod hostile;
 mod iam;

@@ -57,6 +57,7 @@ fn etag(r: &Reply) -> String {
 }
 
 /// (a) 50 customers all take the same new number at once: one 200, 49 409.
+// contract: C-ID-5
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_customers_race_for_one_number() {
     let api = Api::start().await;
@@ -122,6 +123,7 @@ async fn fifty_customers_race_for_one_number() {
 }
 
 /// (b) 20 PUT email with the same If-Match: one 200, 19 412, the winner's email, the version bumped once.
+// contract: C-LOCK-2
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_email_updates_with_one_etag() {
     let api = Api::start().await;
@@ -168,6 +170,7 @@ async fn twenty_email_updates_with_one_etag() {
 }
 
 /// (c) 20 address PUTs with the same If-Match: one 200, 19 412, the winner's city, version 2.
+// contract: C-LOCK-2
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_address_updates_with_one_etag() {
     let api = Api::start().await;
@@ -262,6 +265,7 @@ async fn twenty_deletes_of_one_address() {
 }
 
 /// Deletes racing updates of one address: the address ends up gone, and no update resurrects it.
+// contract: C-UPD-4
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn updates_racing_deletes_never_resurrect_an_address() {
     let api = Api::start().await;

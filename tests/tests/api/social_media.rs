@@ -41,6 +41,7 @@ async fn add(api: &Api, bank: &str, customer: &str, handle: &str) -> String {
     r.body["social_media_handle_id"].as_str().expect("id").to_owned()
 }
 
+// contract: C-TIME-3, C-SEED-3, C-ADD-3
 #[tokio::test]
 async fn add_then_list_shows_the_seed_fields() {
     let api = Api::start().await;
@@ -142,6 +143,7 @@ async fn add_then_list_shows_the_seed_fields() {
     .expect(201);
 }
 
+// contract: C-PAGE-4, C-PAGE-7
 #[tokio::test]
 async fn lists_are_in_creation_order_and_paginated() {
     let api = Api::start().await;
@@ -181,10 +183,12 @@ async fn lists_are_in_creation_order_and_paginated() {
         .await;
     r.expect(400);
     assert_eq!(r.fields(), ["page_token"]);
+    // Under another bank the customer does not exist: the access check answers first (404), and the
+    // token is refused with it.
     let both = api.token("both", &["b1", "b2"], ALL_SCOPES);
     api.get(&format!("{}?page_token={token}", list_path("b2", &id)), &both)
         .await
-        .expect(400);
+        .expect(404);
     for bad in ["limit=0", "limit=101", "limit=x", "page_token=garbage"] {
         api.get(&format!("{}?{bad}", list_path("b1", &id)), &staff)
             .await
@@ -229,6 +233,7 @@ async fn missing_customers_and_other_banks_are_404_and_nothing_is_written() {
     assert_eq!(r.body["checks"], json!([]));
 }
 
+// contract: C-AUTH-10
 #[tokio::test]
 async fn permission_matrix() {
     let api = Api::start().await;

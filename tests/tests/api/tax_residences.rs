@@ -41,6 +41,7 @@ async fn create(api: &Api, bank: &str, customer: &str, tax_number: &str) -> Stri
     r.body["tax_residence_id"].as_str().expect("id").to_owned()
 }
 
+// contract: C-LOCK-1, C-LOCK-2, C-SEED-1, C-ADD-1
 #[tokio::test]
 async fn create_then_list_then_delete() {
     let api = Api::start().await;
@@ -109,6 +110,7 @@ async fn create_then_list_then_delete() {
     assert_eq!(list.body, json!({"result": []}));
 }
 
+// contract: C-PAGE-4
 #[tokio::test]
 async fn lists_are_in_creation_order_and_paginated() {
     let api = Api::start().await;
@@ -147,10 +149,12 @@ async fn lists_are_in_creation_order_and_paginated() {
         .await;
     r.expect(400);
     assert_eq!(r.fields(), ["page_token"]);
+    // Under another bank the customer does not exist: the access check answers first (404), and the
+    // token is refused with it.
     let both = api.token("both", &["b1", "b2"], ALL_SCOPES);
     api.get(&format!("{}?page_token={token}", list_path("b2", &id)), &both)
         .await
-        .expect(400);
+        .expect(404);
     for bad in ["limit=0", "limit=101", "limit=x", "page_token=garbage"] {
         api.get(&format!("{}?{bad}", list_path("b1", &id)), &staff)
             .await

@@ -84,6 +84,15 @@ impl TestKey {
         self.sign_with_kid(Some(&self.kid), claims)
     }
 
+    /// Signs a header given as JSON (for members `jsonwebtoken::Header` does not model).
+    pub fn sign_raw_header(&self, header: &Value, claims: &Value) -> String {
+        use base64::Engine as _;
+        let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let message = format!("{}.{}", b64(header), b64(claims));
+        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, self.alg).expect("sign");
+        format!("{message}.{signature}")
+    }
+
     pub fn sign_with_kid(&self, kid: Option<&str>, claims: &Value) -> String {
         let mut header = Header::new(self.alg);
         header.kid = kid.map(str::to_owned);

@@ -48,10 +48,50 @@ fn assert_allowed(response: &Value, sub: &str, scope: &str, bank_ids: &str) {
     assert_eq!(statements[0]["Effect"], "Allow");
     assert_eq!(statements[0]["Action"], json!(["execute-api:Invoke"]));
     assert_eq!(statements[0]["Resource"], json!([WHOLE_API]));
-    assert_eq!(
-        response["context"],
-        json!({ "user_id": sub, "scope": scope, "bank_ids": bank_ids })
-    );
+    let mut context = response["context"].clone();
+    // `exp` is handed on as a decimal string, for the functions' own expiry check.
+    let exp = context["exp"].as_str().expect("exp").parse::<u64>().expect("exp");
+    assert!(exp > now() && exp <= now() + 300, "{exp}");
+    context.as_object_mut().expect("context").remove("exp");
+    assert_eq!(context, json!({ "user_id": sub, "scope": scope, "bank_ids": bank_ids }));
+}
+
+// contract: C-AUTH-5
+#[tokio::test]
+async fn scopes_are_split_on_the_ascii_space_only() {
+    let f = fixture().await;
+    for (scope, expected) in [
+        ("customer.write\u{a0}customer.read", "customer.write\u{a0}customer.read"),
+        ("customer.write\tcustomer.read", "customer.write\tcustomer.read"),
+        (
+            "customer.write\u{3000}customer.read",
+            "customer.write\u{3000}customer.read",
+        ),
+        (" customer.read  customer.write ", "customer.read customer.write"),
+    ] {
+        let token = f.es.sign(&claims(json!({ "scope": scope, "bank_ids": [] })));
+        assert_allowed(&f.authorize(&token).await.expect("allowed"), "user-42", expected, "");
+    }
+}
+
+// contract: C-AUTH-2
+#[tokio::test]
+async fn a_critical_header_extension_is_refused() {
+    let f = fixture().await;
+    for key in [&f.es, &f.rs] {
+        let alg = if key.alg == Algorithm::ES256 { "ES256" } else { "RS256" };
+        let plain = json!({ "alg": alg, "kid": key.kid, "typ": "JWT" });
+        assert!(
+            f.authorize(&key.sign_raw_header(&plain, &claims(json!({}))))
+                .await
+                .is_ok()
+        );
+        for crit in [json!(["exp"]), json!(["b64"]), json!([]), json!("x")] {
+            let header = json!({ "alg": alg, "kid": key.kid, "typ": "JWT", "crit": crit, "b64": true });
+            let token = key.sign_raw_header(&header, &claims(json!({})));
+            f.denied(&token, "critical header extension not understood").await;
+        }
+    }
 }
 
 /// Builds `header.payload.signature` by hand.
@@ -85,6 +125,11 @@ async fn absent_scope_and_bank_ids_give_empty_context_strings() {
     assert_allowed(&f.authorize(&token).await.expect("allowed"), "user-42", "", "");
     // Explicitly empty values, and messy scope whitespace.
     let token = f.es.sign(&claims(json!({ "scope": "  a   b ", "bank_ids": [] })));
+    assert_allowed(&f.authorize(&token).await.expect("allowed"), "user-42", "a b", "");
+    // A fractional `exp` is handed on in whole seconds.
+    let token = f.es.sign(&claims(
+        json!({ "scope": "a b", "bank_ids": [], "exp": now() as f64 + 100.5 }),
+    ));
     assert_allowed(&f.authorize(&token).await.expect("allowed"), "user-42", "a b", "");
 }
 
