@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 use shared::AppState;
-use shared::customer::CreateCustomerBody;
-use shared::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
-use shared::link::UserCustomerLink;
-use shared::timestamp::Timestamp;
+use shared::domain::customer::CreateCustomerBody;
+use shared::domain::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
+use shared::domain::link::UserCustomerLink;
+use shared::domain::timestamp::Timestamp;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -56,8 +56,8 @@ pub async fn create_and_seed(state: &AppState, template: &Path) -> Result<(), St
             "legal_name": name,
             "email": format!("{}@example.com", number.to_ascii_lowercase()),
         });
-        let mut new = shared::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
-            .and_then(CreateCustomerBody::validate)
+        let mut new = shared::http::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
+            .and_then(|b| b.validate().map_err(shared::ApiError::from))
             .map_err(|e| format!("fixture customer: {e:?}"))?;
         new.customer.id = CustomerId::parse(id).map_err(|e| format!("{e:?}"))?;
         state

@@ -384,7 +384,7 @@ async fn handle(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
             "User is not authorized to access this resource",
         );
     }
-    let request_id = shared::ids::CustomerId::new().to_string();
+    let request_id = shared::domain::ids::CustomerId::new().to_string();
     let call = Call {
         route: &route,
         parts,

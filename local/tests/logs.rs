@@ -223,10 +223,10 @@ async fn personal_data_and_tokens_never_reach_the_logs() {
         std::env::var_os("AWS_REGION").is_some(),
         "AWS_REGION is not set: run the tests with `make test`"
     );
-    let run = shared::ids::CustomerId::new().to_string();
+    let run = shared::domain::ids::CustomerId::new().to_string();
     // A marker in every personal value below (and nowhere else): it must never be printed.
     // (Not from `run`: the table's name is logged, at DEBUG, in the SDK's endpoint parameters.)
-    let m = shared::ids::CustomerId::new().to_string().replace('-', "")[20..].to_owned();
+    let m = shared::domain::ids::CustomerId::new().to_string().replace('-', "")[20..].to_owned();
     let digits: String = m.bytes().map(|b| char::from(b'0' + b % 10)).collect();
     let (d1, d2) = (&digits[..6], &digits[6..]);
     let local_dir = std::env::temp_dir().join(format!("local-api-logs-{run}"));
@@ -526,7 +526,7 @@ async fn personal_data_and_tokens_never_reach_the_logs() {
         400,
     )
     .await;
-    let missing = shared::ids::CustomerId::new();
+    let missing = shared::domain::ids::CustomerId::new();
     api.send(
         "404 read",
         get.clone(),

@@ -11,7 +11,7 @@ use shared::store::Store;
 use tower::ServiceExt;
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", shared::ids::CustomerId::new())
+    format!("{prefix}-{}", shared::domain::ids::CustomerId::new())
 }
 
 /// A store on a new table with the template's definition.
@@ -111,9 +111,10 @@ async fn a_conflict_that_is_not_the_demo_item_stops_the_seed() {
     // A customer of the user's own takes the first demo customer's number.
     let body =
         serde_json::json!({"bank_id": "demo-bank", "legal_name": "Someone Else", "customer_number": "100200300401"});
-    let new = shared::body::parse_json::<shared::customer::CreateCustomerBody>(body.to_string().as_bytes())
-        .and_then(|b| b.validate())
-        .expect("valid customer");
+    let new =
+        shared::http::body::parse_json::<shared::domain::customer::CreateCustomerBody>(body.to_string().as_bytes())
+            .and_then(|b| b.validate().map_err(shared::ApiError::from))
+            .expect("valid customer");
     store.create_customer(new, None).await.expect("create");
 
     let err = seed::run(&store)

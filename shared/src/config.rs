@@ -1,7 +1,7 @@
 //! Configuration read once at init: a function with missing or bad configuration fails before it
 //! serves, with a message naming the variable.
 
-use crate::page::PageTokens;
+use crate::http::page::PageTokens;
 use crate::store::Store;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::config::retry::RetryConfig;

@@ -1,28 +1,17 @@
-//! The domain, validation, errors, caller identity, pagination and DynamoDB store shared by every
-//! function of the Customer API.
+//! What every function of the Customer API shares, in three layers (each uses only the ones above it):
+//!
+//! - `domain`: the seed's objects, their requests and validation; no AWS, no HTTP;
+//! - `store`: DynamoDB (keys, items, conditions, transactions), with its own error type;
+//! - `http`: the edge (extractors, the caller and its permissions, pagination tokens,
+//!   idempotent creates, problem+json, the access log), mapping both layers' errors to problems.
+//!
+//! `config` wires them together for a function's init; `metrics` is the one way to emit a metric.
 
-pub mod access;
-pub mod body;
-pub mod caller;
-pub mod child;
 pub mod config;
-pub mod credit_limit_order;
-pub mod crm_event;
-pub mod customer;
-pub mod customer_address;
-pub mod error;
+pub mod domain;
 pub mod http;
-pub mod idempotency;
-pub mod ids;
-pub mod keys;
-pub mod link;
 pub mod metrics;
-pub mod page;
-pub mod social_media_handle;
 pub mod store;
-pub mod tax_residence;
-pub mod timestamp;
-pub mod validate;
 
 pub use config::AppState;
-pub use error::{ApiError, ApiResult};
+pub use http::error::{ApiError, ApiResult};

@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use shared::access;
-use shared::body::{Body, PathParams, QueryParams};
-use shared::caller::Caller;
-use shared::customer_address::{AddressList, CreateAddressBody, CustomerAddress, UpdateAddressBody};
-use shared::http::{etag, etag_text, if_match};
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::{BankId, CustomerAddressId, CustomerId};
-use shared::page::LIST_LIMITS;
+use shared::domain::customer_address::{AddressList, CreateAddressBody, CustomerAddress, UpdateAddressBody};
+use shared::domain::ids::{BankId, CustomerAddressId, CustomerId};
+use shared::http::access;
+use shared::http::body::{Body, PathParams, QueryParams};
+use shared::http::caller::Caller;
+use shared::http::etag::{etag, etag_text, if_match};
+use shared::http::idempotency::{self, Answer, Create};
+use shared::http::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -26,7 +26,7 @@ pub fn router(state: AppState) -> Router {
             put(update).delete(delete),
         )
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 fn address_path(path: &PathParams) -> ApiResult<(BankId, CustomerId, CustomerAddressId)> {

@@ -24,7 +24,7 @@ pub use verifier::{LEEWAY_SECS, MAX_TOKEN_LEN, VerifiedClaims, Verifier, bearer_
 
 use lambda_http::aws_lambda_events::iam::{IamPolicyEffect, IamPolicyStatement};
 use serde::{Deserialize, Serialize};
-use shared::caller::{CONTEXT_BANK_IDS, CONTEXT_EXP, CONTEXT_SCOPE, CONTEXT_USER_ID};
+use shared::http::caller::{CONTEXT_BANK_IDS, CONTEXT_EXP, CONTEXT_SCOPE, CONTEXT_USER_ID};
 
 /// The only error a caller ever sees. Displays as exactly `Unauthorized`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
-use shared::ids::{BankId, UserId};
+use shared::domain::ids::{BankId, UserId};
 
 use crate::config::{Config, ENV_JWKS_JSON, JwksSource};
 use crate::jwks::{JwksFetcher, KeySet, MAX_KID_LEN, VerificationKey, parse_jwks};
 use crate::{AuthContext, InitError, Unauthorized};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds: the functions check `exp` with the same.
-pub const LEEWAY_SECS: u64 = shared::caller::LEEWAY_SECS as u64;
+pub const LEEWAY_SECS: u64 = shared::http::caller::LEEWAY_SECS as u64;
 /// Longest bearer token accepted.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 

@@ -6,17 +6,17 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::access;
-use shared::body::{PathParams, QueryParams};
-use shared::caller::Caller;
-use shared::credit_limit_order::{
+use shared::domain::credit_limit_order::{
     CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder, CreditLimitOrderEnvelope,
     CreditLimitOrderList,
 };
-use shared::http::{etag, etag_text};
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::CreditLimitOrderId;
-use shared::page::LIST_LIMITS;
+use shared::domain::ids::CreditLimitOrderId;
+use shared::http::access;
+use shared::http::body::{PathParams, QueryParams};
+use shared::http::caller::Caller;
+use shared::http::etag::{etag, etag_text};
+use shared::http::idempotency::{self, Answer, Create};
+use shared::http::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
             get(get_by_id),
         )
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 async fn create(

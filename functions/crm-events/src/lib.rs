@@ -6,19 +6,19 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::body::{PathParams, QueryParams};
-use shared::caller::{Caller, Scope};
-use shared::crm_event::{CreateCrmEventBody, CrmEvent, CrmEventList};
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::BankId;
-use shared::page::LIST_LIMITS;
+use shared::domain::crm_event::{CreateCrmEventBody, CrmEvent, CrmEventList};
+use shared::domain::ids::BankId;
+use shared::http::body::{PathParams, QueryParams};
+use shared::http::caller::{Caller, Scope};
+use shared::http::idempotency::{self, Answer, Create};
+use shared::http::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/v1/banks/{BankID}/crm-events", get(list).post(create))
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 async fn create(

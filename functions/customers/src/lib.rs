@@ -7,18 +7,18 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
-use shared::access;
-use shared::body::{Body, PathParams, QueryParams};
-use shared::caller::{Caller, Scope};
-use shared::customer::{
+use shared::domain::customer::{
     CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
-use shared::http::{etag, etag_text, if_match};
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::{BankId, CustomerNumber};
+use shared::domain::ids::{BankId, CustomerNumber};
+use shared::http::access;
+use shared::http::body::{Body, PathParams, QueryParams};
+use shared::http::caller::{Caller, Scope};
+use shared::http::etag::{etag, etag_text, if_match};
+use shared::http::idempotency::{self, Answer, Create};
+use shared::http::page::LIST_LIMITS;
 use shared::metrics;
-use shared::page::LIST_LIMITS;
 use shared::store::{Read, Versioned};
 use shared::{ApiError, ApiResult, AppState};
 
@@ -45,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{CUSTOMER}/data"), put(update::<UpdateData>))
         .route(&format!("{CUSTOMER}/number"), put(update_number))
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 /// A customer with its ETag.

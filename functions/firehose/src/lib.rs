@@ -3,13 +3,13 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::body::{PathParams, QueryParams};
-use shared::caller::{Caller, Scope};
-use shared::customer::CustomerList;
-use shared::ids::BankId;
-use shared::page::{Limits, PageRequest};
-use shared::store::BankCustomersQuery;
-use shared::timestamp::Timestamp;
+use shared::domain::customer::CustomerList;
+use shared::domain::ids::BankId;
+use shared::domain::timestamp::Timestamp;
+use shared::http::body::{PathParams, QueryParams};
+use shared::http::caller::{Caller, Scope};
+use shared::http::page::{Limits, PageRequest};
+use shared::store::customers::BankCustomersQuery;
 use shared::{ApiError, ApiResult, AppState};
 
 /// The firehose pages larger than other lists.
@@ -20,7 +20,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/v1/banks/{BankID}/firehose/customers", get(firehose))
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 fn date(query: &QueryParams, name: &str) -> ApiResult<Option<Timestamp>> {

@@ -7,16 +7,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use shared::access;
-use shared::body::{PathParams, QueryParams};
-use shared::caller::Caller;
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::{BankId, CustomerId};
-use shared::page::LIST_LIMITS;
-use shared::social_media_handle::{
+use shared::domain::ids::{BankId, CustomerId};
+use shared::domain::social_media_handle::{
     AddSocialMediaHandleBody, AddSocialMediaHandleResponse, SocialMediaHandle, SocialMediaHandleCheck,
     SocialMediaHandleList,
 };
+use shared::http::access;
+use shared::http::body::{PathParams, QueryParams};
+use shared::http::caller::Caller;
+use shared::http::idempotency::{self, Answer, Create};
+use shared::http::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -27,7 +27,7 @@ pub fn router(state: AppState) -> Router {
             get(list),
         )
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 async fn add(

@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{delete, get};
-use shared::access;
-use shared::body::{PathParams, QueryParams};
-use shared::caller::Caller;
-use shared::http::{etag_text, if_match};
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::TaxResidenceId;
-use shared::page::LIST_LIMITS;
-use shared::tax_residence::{CreateTaxResidenceBody, TaxResidence, TaxResidenceList};
+use shared::domain::ids::TaxResidenceId;
+use shared::domain::tax_residence::{CreateTaxResidenceBody, TaxResidence, TaxResidenceList};
+use shared::http::access;
+use shared::http::body::{PathParams, QueryParams};
+use shared::http::caller::Caller;
+use shared::http::etag::{etag_text, if_match};
+use shared::http::idempotency::{self, Answer, Create};
+use shared::http::page::LIST_LIMITS;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -26,7 +26,7 @@ pub fn router(state: AppState) -> Router {
             delete(remove),
         )
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 async fn create(

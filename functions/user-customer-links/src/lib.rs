@@ -5,10 +5,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use shared::body::PathParams;
-use shared::idempotency::{self, Answer, Create};
-use shared::ids::BankId;
-use shared::link::{CreateLinkBody, UserCustomerLink};
+use shared::domain::ids::BankId;
+use shared::domain::link::{CreateLinkBody, UserCustomerLink};
+use shared::http::body::PathParams;
+use shared::http::idempotency::{self, Answer, Create};
 use shared::metrics;
 use shared::{ApiResult, AppState};
 
@@ -16,7 +16,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/v1/banks/{BankID}/user_customer_links", post(create))
         .with_state(state);
-    shared::http::finish(routes)
+    shared::http::router::finish(routes)
 }
 
 async fn create(

@@ -377,7 +377,7 @@ impl RuntimeApi {
             None => self.poll(process, self.timeout).await?,
         };
         // Unique across processes, as Lambda's request ids are.
-        let id = shared::ids::CustomerId::new().to_string();
+        let id = shared::domain::ids::CustomerId::new().to_string();
         let (tx, mut rx) = oneshot::channel();
         self.shared.pending.lock().expect("pending").insert(id.clone(), tx);
         let deadline_ms = SystemTime::now()

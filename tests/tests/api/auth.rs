@@ -576,7 +576,7 @@ fn bad_credentials(api: &Api) -> Vec<(String, Option<String>)> {
     }
 
     // Other keys.
-    let dir = std::env::temp_dir().join(format!("other-key-{}", shared::ids::CustomerId::new()));
+    let dir = std::env::temp_dir().join(format!("other-key-{}", shared::domain::ids::CustomerId::new()));
     let other = local_api::keys::load_or_create(&dir).expect("other key");
     let other_pem = std::fs::read(dir.join(PRIVATE_KEY_FILE)).expect("other key file");
     let other_key = EncodingKey::from_ec_pem(&other_pem).expect("pem");

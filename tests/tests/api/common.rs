@@ -88,7 +88,7 @@ impl Reply {
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", shared::ids::CustomerId::new())
+    format!("{prefix}-{}", shared::domain::ids::CustomerId::new())
 }
 
 impl Api {

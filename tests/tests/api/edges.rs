@@ -493,7 +493,7 @@ async fn numbers_ignore_case_and_body_ids_read_as_path_ids() {
 #[tokio::test]
 async fn a_users_customers_are_ordered_by_bank_then_customer() {
     let api = Api::start().await;
-    let user = format!("edge-order-user-{}", shared::ids::CustomerId::new());
+    let user = format!("edge-order-user-{}", shared::domain::ids::CustomerId::new());
     let mut expected = Vec::new();
     // Linked newest bank first and newest customer first: the answer must not follow link order.
     for bank in ["edge-z-bank", "edge-a-bank"] {

@@ -14,7 +14,7 @@ const MISBEHAVING: &str = env!("CARGO_BIN_EXE_misbehaving-function");
 
 /// A build directory where every function of the template is the misbehaving function.
 fn misbehaving_build(template: &local_api::template::Template) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("misbehaving-{}", shared::ids::CustomerId::new()));
+    let dir = std::env::temp_dir().join(format!("misbehaving-{}", shared::domain::ids::CustomerId::new()));
     for f in &template.functions {
         let function_dir = dir.join(&f.logical_id);
         std::fs::create_dir_all(&function_dir).expect("build dir");

@@ -12,10 +12,10 @@ use axum::Router;
 use lambda_http::request::RequestContext;
 use serde_json::Value;
 use shared::AppState;
-use shared::customer::CreateCustomerBody;
-use shared::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
-use shared::link::UserCustomerLink;
-use shared::timestamp::Timestamp;
+use shared::domain::customer::CreateCustomerBody;
+use shared::domain::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
+use shared::domain::link::UserCustomerLink;
+use shared::domain::timestamp::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use tower::ServiceExt;
@@ -430,8 +430,8 @@ async fn seed(state: &AppState) {
             "legal_name": name,
             "email": format!("{}@example.com", number.to_ascii_lowercase()),
         });
-        let mut new = shared::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
-            .and_then(CreateCustomerBody::validate)
+        let mut new = shared::http::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
+            .and_then(|b| b.validate().map_err(shared::ApiError::from))
             .expect("a valid fixture customer");
         new.customer.id = CustomerId::parse(id).expect("fixture id");
         state.store.create_customer(new, None).await.expect("seed a customer");
@@ -477,10 +477,10 @@ fn env_problems(env: &Value) -> Vec<String> {
                 problems.push(format!("env.json: {function} has no {name}"));
             }
         }
-        if var("PAGE_TOKEN_SECRET").len() < shared::page::MIN_SECRET_BYTES {
+        if var("PAGE_TOKEN_SECRET").len() < shared::http::page::MIN_SECRET_BYTES {
             problems.push(format!(
                 "env.json: {function}'s PAGE_TOKEN_SECRET must have at least {} bytes",
-                shared::page::MIN_SECRET_BYTES
+                shared::http::page::MIN_SECRET_BYTES
             ));
         }
         if var("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH") != "true" {

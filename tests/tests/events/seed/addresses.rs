@@ -6,9 +6,9 @@
 //! cross-bank events aim at and nothing changes.
 
 use shared::AppState;
-use shared::body::parse_json;
-use shared::customer_address::CreateAddressBody;
-use shared::ids::{BankId, CustomerAddressId, CustomerId};
+use shared::domain::customer_address::CreateAddressBody;
+use shared::domain::ids::{BankId, CustomerAddressId, CustomerId};
+use shared::http::body::parse_json;
 
 const ADDRESSES: [(&str, &str, &str, &str); 4] = [
     (
@@ -41,7 +41,7 @@ pub async fn seed(state: &AppState) {
     for (bank, customer, id, body) in ADDRESSES {
         let customer = CustomerId::parse(customer).expect("fixture customer");
         let mut address = parse_json::<CreateAddressBody>(body.as_bytes())
-            .and_then(|b| b.validate(customer))
+            .and_then(|b| b.validate(customer).map_err(shared::ApiError::from))
             .expect("a valid fixture address");
         address.customer_address_id = CustomerAddressId::parse(id).expect("fixture address id");
         state

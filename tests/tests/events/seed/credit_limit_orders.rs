@@ -2,8 +2,8 @@
 //! ...001 at bank-1, read by id (also through customer ...002, where it is a 404).
 
 use shared::AppState;
-use shared::credit_limit_order::CreateCreditLimitOrderBody;
-use shared::ids::{BankId, CreditLimitOrderId, CustomerId};
+use shared::domain::credit_limit_order::CreateCreditLimitOrderBody;
+use shared::domain::ids::{BankId, CreditLimitOrderId, CustomerId};
 
 pub const ORDER: &str = "0190a0b0-0000-7000-8000-0000000000c1";
 const BANK: &str = "bank-1";
@@ -18,8 +18,8 @@ pub async fn seed(state: &AppState) {
         "requested_current_valid_end_date": "2026-12-31",
         "current_credit_documentation": "salary statements 2025",
     });
-    let mut order = shared::body::parse_json::<CreateCreditLimitOrderBody>(body.to_string().as_bytes())
-        .and_then(|b| b.validate(&bank, &customer))
+    let mut order = shared::http::body::parse_json::<CreateCreditLimitOrderBody>(body.to_string().as_bytes())
+        .and_then(|b| b.validate(&bank, &customer).map_err(shared::ApiError::from))
         .expect("a valid fixture order");
     order.credit_limit_order_id = CreditLimitOrderId::parse(ORDER).expect("fixture id");
     state

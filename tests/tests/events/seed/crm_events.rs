@@ -2,8 +2,8 @@
 //! so the bank's list is never empty.
 
 use shared::AppState;
-use shared::crm_event::CreateCrmEventBody;
-use shared::ids::{BankId, CrmEventId};
+use shared::domain::crm_event::CreateCrmEventBody;
+use shared::domain::ids::{BankId, CrmEventId};
 
 pub const EVENT: &str = "0190a0b0-0000-7000-8000-0000000000e1";
 const BANK: &str = "bank-1";
@@ -19,8 +19,8 @@ pub async fn seed(state: &AppState) {
         "actual_date": "2025-11-20T10:05:00Z",
         "result": "completed",
     });
-    let mut new = shared::body::parse_json::<CreateCrmEventBody>(body.to_string().as_bytes())
-        .and_then(|b| b.validate(&bank))
+    let mut new = shared::http::body::parse_json::<CreateCrmEventBody>(body.to_string().as_bytes())
+        .and_then(|b| b.validate(&bank).map_err(shared::ApiError::from))
         .expect("a valid fixture event");
     new.id = CrmEventId::parse(EVENT).expect("fixture id");
     state

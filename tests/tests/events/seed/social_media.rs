@@ -2,9 +2,9 @@
 //! so its list has more than one page at `limit=1` whatever the other events add.
 
 use shared::AppState;
-use shared::ids::{BankId, CustomerId, SocialMediaHandleId};
-use shared::social_media_handle::SocialMediaHandle;
-use shared::timestamp::Timestamp;
+use shared::domain::ids::{BankId, CustomerId, SocialMediaHandleId};
+use shared::domain::social_media_handle::SocialMediaHandle;
+use shared::domain::timestamp::Timestamp;
 
 const BANK: &str = "bank-1";
 const CUSTOMER: &str = "0190a0b0-0000-7000-8000-000000000001";

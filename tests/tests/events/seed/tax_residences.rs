@@ -3,8 +3,8 @@
 //! deletes, which no other event names.
 
 use shared::AppState;
-use shared::ids::{BankId, CustomerId, TaxResidenceId};
-use shared::tax_residence::TaxResidence;
+use shared::domain::ids::{BankId, CustomerId, TaxResidenceId};
+use shared::domain::tax_residence::TaxResidence;
 
 const BANK: &str = "bank-1";
 const CUSTOMER: &str = "0190a0b0-0000-7000-8000-000000000001";

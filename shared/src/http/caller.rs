@@ -1,7 +1,7 @@
 //! Who is calling: built from the authorizer's context, with the permission rules of docs/contract.md.
 
-use crate::error::ApiError;
-use crate::ids::{BankId, UserId};
+use crate::domain::ids::{BankId, UserId};
+use crate::http::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use lambda_http::request::RequestContext;

@@ -1,11 +1,9 @@
 //! The credit limit order: a customer's request for a new credit limit, stored under the customer.
 
-use crate::child::Child;
-use crate::error::ApiError;
-use crate::ids::{BankId, CreditLimitOrderId, CustomerId};
-use crate::keys::ChildKind;
-use crate::timestamp::Timestamp;
-use crate::validate::{self, Check};
+use crate::domain::ids::{BankId, CreditLimitOrderId, CustomerId};
+use crate::domain::timestamp::Timestamp;
+use crate::domain::validate::Invalid;
+use crate::domain::validate::{self, Check};
 use serde::{Deserialize, Serialize};
 
 /// Longest documentation text of a request.
@@ -29,14 +27,6 @@ pub struct CreditLimitOrder {
     pub requested_temporary_valid_end_date: String,
     pub temporary_credit_documentation: String,
     pub created_at: Timestamp,
-}
-
-impl Child for CreditLimitOrder {
-    const KIND: ChildKind = ChildKind::CreditLimitOrder;
-    const NAME: &'static str = "credit limit order";
-    fn id(&self) -> String {
-        self.credit_limit_order_id.to_string()
-    }
 }
 
 /// The seed's create body: every value is a string (amounts as decimal strings, never numbers).
@@ -69,7 +59,7 @@ fn documentation(v: &str) -> Result<String, String> {
 
 impl CreateCreditLimitOrderBody {
     /// A new order with a fresh id, or a 400 naming every field at fault.
-    pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<CreditLimitOrder, ApiError> {
+    pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<CreditLimitOrder, Invalid> {
         let mut check = Check::default();
         check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
@@ -110,7 +100,7 @@ impl CreateCreditLimitOrderBody {
         );
         check.finish()?;
         let Some(amount1) = amount1 else {
-            return Err(ApiError::Internal("validated fields missing".into()));
+            return Err(Invalid::field("body", "validated fields missing"));
         };
         let amount2 = amount2.unwrap_or_default();
         Ok(CreditLimitOrder {
@@ -154,12 +144,13 @@ pub struct CreditLimitOrderEnvelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::error::ApiError;
 
     fn validate(json: serde_json::Value) -> Result<CreditLimitOrder, Vec<String>> {
         let bank = BankId::parse("b1").unwrap();
         let customer = CustomerId::parse("0190a0b0-0000-7000-8000-000000000001").unwrap();
-        crate::body::parse_json::<CreateCreditLimitOrderBody>(json.to_string().as_bytes())
-            .and_then(|b| b.validate(&bank, &customer))
+        crate::http::body::parse_json::<CreateCreditLimitOrderBody>(json.to_string().as_bytes())
+            .and_then(|b| b.validate(&bank, &customer).map_err(ApiError::from))
             .map_err(|e| match e {
                 ApiError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
                 other => vec![other.to_string()],

@@ -1,11 +1,11 @@
 //! The customer: the seed's `Customer` object, the create request and the eight updates.
 
-use crate::body::optional_object;
-use crate::error::ApiError;
-use crate::ids::{BankId, BranchId, CustomerId, CustomerNumber};
-use crate::store::Patch;
-use crate::timestamp::{Timestamp, TimestampInput};
-use crate::validate::{self, Check, MAX_TEXT, MAX_URL};
+use crate::domain::ids::{BankId, BranchId, CustomerId, CustomerNumber};
+use crate::domain::patch::Patch;
+use crate::domain::timestamp::{Timestamp, TimestampInput};
+use crate::domain::validate::Invalid;
+use crate::domain::validate::optional_object;
+use crate::domain::validate::{self, Check, MAX_TEXT, MAX_URL};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,7 +142,7 @@ fn credit_limit(check: &mut Check, body: AmountBody) -> Amount {
 
 impl CreateCustomerBody {
     /// Parses into a customer with a fresh id, or names every field at fault.
-    pub fn validate(self) -> Result<NewCustomer, ApiError> {
+    pub fn validate(self) -> Result<NewCustomer, Invalid> {
         let mut check = Check::default();
         let bank_id = check.required("bank_id", self.bank_id.as_deref(), BankId::parse);
         let number = check.optional(
@@ -185,7 +185,7 @@ impl CreateCustomerBody {
         check.finish()?;
 
         let (Some(bank_id), Some(legal_name)) = (bank_id, legal_name) else {
-            return Err(ApiError::Internal("validated fields missing".into()));
+            return Err(Invalid::field("body", "validated fields missing"));
         };
         Ok(NewCustomer {
             number_given: number.is_some(),
@@ -236,10 +236,10 @@ pub struct CustomerList {
 /// A customer PUT: its body names the path's ids at most, and yields the changes to apply.
 pub trait CustomerUpdate {
     fn ids(&self) -> (Option<&str>, Option<&str>);
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError>;
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid>;
 
     /// Checks the ids against the path and validates the rest.
-    fn into_patch(self, bank: &BankId, customer: &CustomerId) -> Result<Patch, ApiError>
+    fn into_patch(self, bank: &BankId, customer: &CustomerId) -> Result<Patch, Invalid>
     where
         Self: Sized,
     {
@@ -290,7 +290,7 @@ macro_rules! ids {
 }
 
 /// Sets `path` to the parsed value when the check passed.
-fn set_some<T: Serialize>(patch: &mut Patch, path: &[&'static str], value: Option<T>) -> Result<(), ApiError> {
+fn set_some<T: Serialize>(patch: &mut Patch, path: &[&'static str], value: Option<T>) -> Result<(), Invalid> {
     match value {
         Some(v) => patch.set(path, v),
         None => Ok(()),
@@ -299,7 +299,7 @@ fn set_some<T: Serialize>(patch: &mut Patch, path: &[&'static str], value: Optio
 
 impl CustomerUpdate for UpdateBranch {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         let branch = check.required("branch_id", self.branch_id.as_deref(), BranchId::parse);
         set_some(&mut p, &["branch_id"], branch)?;
@@ -309,7 +309,7 @@ impl CustomerUpdate for UpdateBranch {
 
 impl CustomerUpdate for UpdateCreditLimit {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         match self.credit_limit {
             None => check.fail("credit_limit", "is required"),
@@ -321,7 +321,7 @@ impl CustomerUpdate for UpdateCreditLimit {
 
 impl CustomerUpdate for UpdateCreditRating {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         match self.credit_rating {
             None => check.fail("credit_rating", "is required"),
@@ -341,7 +341,7 @@ impl CustomerUpdate for UpdateCreditRating {
 
 impl CustomerUpdate for UpdateEmail {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         set_some(
             &mut p,
@@ -354,7 +354,7 @@ impl CustomerUpdate for UpdateEmail {
 
 impl CustomerUpdate for UpdateIdentity {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         let name = check.required("legal_name", self.legal_name.as_deref(), |v| {
             validate::required_text(v, MAX_TEXT)
@@ -371,7 +371,7 @@ impl CustomerUpdate for UpdateIdentity {
 
 impl CustomerUpdate for UpdateMobileNumber {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         let phone = check.required(
             "mobile_phone_number",
@@ -385,7 +385,7 @@ impl CustomerUpdate for UpdateMobileNumber {
 
 impl UpdateNumber {
     /// The number change is not a plain patch: it moves the uniqueness record too.
-    pub fn into_number(self, bank: &BankId, customer: &CustomerId) -> Result<CustomerNumber, ApiError> {
+    pub fn into_number(self, bank: &BankId, customer: &CustomerId) -> Result<CustomerNumber, Invalid> {
         let mut check = Check::default();
         check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
@@ -395,13 +395,13 @@ impl UpdateNumber {
             CustomerNumber::parse,
         );
         check.finish()?;
-        number.ok_or_else(|| ApiError::Internal("validated number missing".into()))
+        number.ok_or_else(|| Invalid::field("body", "validated number missing"))
     }
 }
 
 impl CustomerUpdate for UpdateData {
     ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, ApiError> {
+    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
         let mut p = Patch::default();
         let given = self.face_image.is_some()
             || self.relationship_status.is_some()
@@ -453,10 +453,11 @@ impl CustomerUpdate for UpdateData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::parse_json;
+    use crate::http::body::parse_json;
+    use crate::http::error::ApiError;
 
-    fn fields(err: ApiError) -> Vec<String> {
-        match err {
+    fn fields(err: impl Into<ApiError>) -> Vec<String> {
+        match err.into() {
             ApiError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected 400, got {other:?}"),
         }

@@ -1,11 +1,9 @@
 //! The tax residence: a jurisdiction where the customer is liable to tax, and their number there.
 //! The seed's `TaxResidence` object is both what is stored and what is answered.
 
-use crate::child::Child;
-use crate::error::ApiError;
-use crate::ids::{BankId, CustomerId, TaxResidenceId};
-use crate::keys::ChildKind;
-use crate::validate::{self, Check};
+use crate::domain::ids::{BankId, CustomerId, TaxResidenceId};
+use crate::domain::validate::Invalid;
+use crate::domain::validate::{self, Check};
 use serde::{Deserialize, Serialize};
 
 /// Longest tax number: national ones are at most about 20 characters; this leaves room for
@@ -20,15 +18,6 @@ pub struct TaxResidence {
     pub tax_residence_id: TaxResidenceId,
 }
 
-impl Child for TaxResidence {
-    const KIND: ChildKind = ChildKind::TaxResidence;
-    const NAME: &'static str = "tax residence";
-
-    fn id(&self) -> String {
-        self.tax_residence_id.to_string()
-    }
-}
-
 /// The create body (the seed has none): `domain` and `tax_number`, and at most the path's ids.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +30,7 @@ pub struct CreateTaxResidenceBody {
 
 impl CreateTaxResidenceBody {
     /// A new tax residence with a fresh id, or every field at fault.
-    pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<TaxResidence, ApiError> {
+    pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<TaxResidence, Invalid> {
         let mut check = Check::default();
         check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
@@ -49,7 +38,7 @@ impl CreateTaxResidenceBody {
         let tax_number = check.required("tax_number", self.tax_number.as_deref(), tax_number);
         check.finish()?;
         let (Some(domain), Some(tax_number)) = (domain, tax_number) else {
-            return Err(ApiError::Internal("validated fields missing".into()));
+            return Err(Invalid::field("body", "validated fields missing"));
         };
         Ok(TaxResidence {
             domain,
@@ -82,12 +71,14 @@ pub struct TaxResidenceList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::parse_json;
+    use crate::http::body::parse_json;
+    use crate::http::error::ApiError;
 
     fn validate(json: &str) -> Result<TaxResidence, ApiError> {
         let bank = BankId::parse("b1").unwrap();
         let customer = CustomerId::parse("0190a0b0-0000-7000-8000-000000000001").unwrap();
-        parse_json::<CreateTaxResidenceBody>(json.as_bytes()).and_then(|b| b.validate(&bank, &customer))
+        parse_json::<CreateTaxResidenceBody>(json.as_bytes())
+            .and_then(|b| b.validate(&bank, &customer).map_err(ApiError::from))
     }
 
     fn fields(json: &str) -> Vec<String> {

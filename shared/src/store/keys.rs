@@ -13,8 +13,8 @@
 //! Children kinds: `CUSTOMER_ADDRESS`, `SOCIAL_MEDIA_HANDLE`, `TAX_RESIDENCE`, `CREDIT_LIMIT_ORDER`.
 //! No caller-named id may contain `#` (see `ids`), so keys cannot be forged across tenants.
 
-use crate::ids::{BankId, CustomerId, CustomerNumber, UserId};
-use crate::timestamp::Timestamp;
+use crate::domain::ids::{BankId, CustomerId, CustomerNumber, UserId};
+use crate::domain::timestamp::Timestamp;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 use std::fmt::Display;

@@ -4,17 +4,16 @@
 //! scope (which bank, customer, user and ordering it belongs to) and DynamoDB's LastEvaluatedKey, so a
 //! token that is edited, forged or replayed against another list is a 400, never another tenant's data.
 
-use crate::body::QueryParams;
-use crate::caller::Granted;
-use crate::error::ApiError;
+use crate::http::body::QueryParams;
+use crate::http::caller::Granted;
+use crate::http::error::ApiError;
+use crate::store::page::Key;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::hmac;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
-
-pub type Key = HashMap<String, AttributeValue>;
+use std::collections::BTreeMap;
 
 /// Shortest accepted secret: 256 bits.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -135,16 +134,10 @@ impl ListQuery<'_> {
     }
 }
 
-/// One page of a list.
-#[derive(Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next: Option<Key>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn key() -> Key {
         HashMap::from([

@@ -1,8 +1,9 @@
 //! Extractors that turn a request into validated input or a 400/413 problem: the JSON body (whatever
 //! the Content-Type says), path parameters and query parameters.
 
-use crate::error::{ApiError, FieldError};
-use crate::ids::{BankId, CustomerId};
+use crate::domain::ids::{BankId, CustomerId};
+use crate::domain::validate::FieldError;
+use crate::http::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -22,7 +23,7 @@ impl<S: Send + Sync> FromRequest<S> for Body {
         axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
             .map(Body)
-            .map_err(|_| ApiError::PayloadTooLarge)
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))
     }
 }
 
@@ -84,29 +85,6 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_owned(),
         None => message.to_owned(),
     }
-}
-
-/// `#[serde(default, deserialize_with = "optional_object")]` for a nested object: serde would
-/// also fill a struct from a JSON array, positionally, which no client means.
-pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    struct V<T>(std::marker::PhantomData<T>);
-    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
-        type Value = Option<T>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
-        }
-    }
-    deserializer.deserialize_any(V(std::marker::PhantomData))
 }
 
 /// Path parameters by name, already percent-decoded by the router.

@@ -1,24 +1,11 @@
-//! The one error type of the API, rendered as RFC 9457 problem details.
+//! The one error type of the HTTP edge, rendered as RFC 9457 problem details; the domain's and the
+//! store's errors map into it here.
 
+use crate::domain::validate::{FieldError, Invalid};
+use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-
-/// A field that failed validation, named by its JSON path (`date_of_birth.seconds`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -37,13 +24,35 @@ pub enum ApiError {
     KeyInUse,
     #[error("precondition failed")]
     PreconditionFailed,
+    /// The body is larger than this many bytes.
     #[error("request body too large")]
-    PayloadTooLarge,
+    PayloadTooLarge(usize),
     #[error("service unavailable")]
     Unavailable,
     /// A real fault. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid.0)
+    }
+}
+
+/// The store's outcomes as problems: a missing item is 404, a version `If-Match` does not accept
+/// is 412, a taken number or key is 409, a throttled or unreachable DynamoDB is 503.
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound(what) => Self::NotFound(what),
+            StoreError::VersionMismatch => Self::PreconditionFailed,
+            StoreError::Conflict(why) => Self::Conflict(why),
+            StoreError::KeyInUse => Self::KeyInUse,
+            StoreError::Unavailable => Self::Unavailable,
+            StoreError::Internal(detail) => Self::Internal(detail),
+        }
+    }
 }
 
 impl ApiError {
@@ -59,7 +68,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) | Self::KeyInUse => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,7 +86,7 @@ impl ApiError {
             Self::Conflict(why) => why.clone(),
             Self::KeyInUse => "this Idempotency-Key is in use".into(),
             Self::PreconditionFailed => "the resource has changed since it was read (If-Match)".into(),
-            Self::PayloadTooLarge => format!("request body exceeds {} bytes", crate::body::MAX_BODY_BYTES),
+            Self::PayloadTooLarge(limit) => format!("request body exceeds {limit} bytes"),
             Self::Unavailable => "the data store is temporarily unavailable, retry later".into(),
             Self::Internal(_) => "an unexpected error occurred".into(),
         }
@@ -129,3 +138,63 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_their_problems() {
+        let cases = [
+            (
+                StoreError::NotFound("customer"),
+                StatusCode::NOT_FOUND,
+                "customer not found",
+            ),
+            (
+                StoreError::VersionMismatch,
+                StatusCode::PRECONDITION_FAILED,
+                "the resource has changed since it was read (If-Match)",
+            ),
+            (
+                StoreError::Conflict("number taken".into()),
+                StatusCode::CONFLICT,
+                "number taken",
+            ),
+            (
+                StoreError::KeyInUse,
+                StatusCode::CONFLICT,
+                "this Idempotency-Key is in use",
+            ),
+            (
+                StoreError::Unavailable,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the data store is temporarily unavailable, retry later",
+            ),
+            // The detail of a fault stays in the log.
+            (
+                StoreError::Internal("DynamoDB service error: secret detail".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "an unexpected error occurred",
+            ),
+        ];
+        for (store, status, detail) in cases {
+            let err = ApiError::from(store);
+            assert_eq!(err.status(), status);
+            assert_eq!(err.detail(), detail);
+        }
+    }
+
+    #[test]
+    fn unavailable_tells_when_to_retry_and_invalid_names_fields() {
+        let response = ApiError::from(StoreError::Unavailable).into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        let invalid = ApiError::from(Invalid::field("email", "must be an email address"));
+        assert_eq!(invalid.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(invalid.detail(), "invalid value for: email");
+        assert_eq!(
+            ApiError::PayloadTooLarge(65_536).detail(),
+            "request body exceeds 65536 bytes"
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! Validation where a standard exists, and sane limits where none does. Each check returns the
 //! normalised value or a message; callers attach the field name.
 
+use serde::Serialize;
+
 /// Longest free-text value we store (names, titles, statuses...).
 pub const MAX_TEXT: usize = 256;
 /// Longest URL we store.
@@ -283,15 +285,65 @@ mod tests {
     }
 }
 
+/// A field that failed validation, named by its JSON path (`date_of_birth.seconds`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What is wrong with a request's content: every rejected field (the edge answers 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request")]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self(vec![FieldError::new(field, message)])
+    }
+}
+
+/// `#[serde(default, deserialize_with = "optional_object")]` for a nested object: serde would
+/// also fill a struct from a JSON array, positionally, which no client means.
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+    deserializer.deserialize_any(V(std::marker::PhantomData))
+}
+
 /// Collects every rejected field of one request, so a client learns all of them at once.
 #[derive(Default)]
 pub struct Check {
-    errors: Vec<crate::error::FieldError>,
+    errors: Vec<FieldError>,
 }
 
 impl Check {
     pub fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(crate::error::FieldError::new(field, message));
+        self.errors.push(FieldError::new(field, message));
     }
 
     /// An optional value: absent (or `""` for strings) is `None`, otherwise it must pass `parse`.
@@ -352,11 +404,11 @@ impl Check {
         }
     }
 
-    pub fn finish(self) -> Result<(), crate::error::ApiError> {
+    pub fn finish(self) -> Result<(), Invalid> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(crate::error::ApiError::Invalid(self.errors))
+            Err(Invalid(self.errors))
         }
     }
 }

@@ -2,12 +2,13 @@
 //! customers; a linked user reads a linked customer; anything else under a bank is 403, and a
 //! customer of another bank is 404.
 
-use crate::caller::{Caller, Scope};
-use crate::child::Child;
-use crate::customer::Customer;
-use crate::error::ApiError;
-use crate::ids::{BankId, CustomerId};
-use crate::page::{ListQuery, Page};
+use crate::domain::customer::Customer;
+use crate::domain::ids::{BankId, CustomerId};
+use crate::http::caller::{Caller, Scope};
+use crate::http::error::ApiError;
+use crate::http::page::ListQuery;
+use crate::store::page::Page;
+use crate::store::records::Child;
 use crate::store::{Read, Store, Versioned};
 
 /// A customer of `bank` the caller may read. For a non-staff caller the link and the customer
@@ -21,7 +22,7 @@ pub async fn readable_customer(
 ) -> Result<Versioned<Customer>, ApiError> {
     caller.require(Scope::Read)?;
     if caller.is_staff(bank) {
-        return store.customer_at(bank, id, read).await;
+        return Ok(store.customer_at(bank, id, read).await?);
     }
     let (customer, linked) = tokio::join!(
         store.customer_at(bank, id, read),
@@ -32,7 +33,7 @@ pub async fn readable_customer(
             "the caller is neither staff of this bank nor linked to this customer",
         ));
     }
-    customer
+    Ok(customer?)
 }
 
 /// A customer of `bank` the caller may write: write scope and staff, checked before any read.
@@ -43,7 +44,7 @@ pub async fn writable_customer(
     id: &CustomerId,
 ) -> Result<Versioned<Customer>, ApiError> {
     caller.require_write(bank)?;
-    store.customer_at(bank, id, Read::Latest).await
+    Ok(store.customer_at(bank, id, Read::Latest).await?)
 }
 
 /// For routes without a bank in the path: the customer's own bank decides, and a customer the

@@ -8,14 +8,17 @@
 //!   (`access::readable_children`);
 //! - update and delete: one conditional write on the child's own bank and existence.
 
-use crate::error::ApiError;
-use crate::idempotency::Record;
-use crate::ids::{BankId, CustomerId};
-use crate::keys::{self, ChildKind, PK, SK};
-use crate::page::{Key, Page};
-use crate::store::{
-    BANK_ID, Patch, RECORD_INDEX, Store, Tx, VERSION, Versioned, Versions, internal, sdk_error, versioned,
-};
+use super::error::{StoreError, StoreResult, internal, sdk_error};
+use super::idempotency::Record;
+use super::keys::{self, ChildKind, PK, SK};
+use super::page::{Key, Page};
+use super::{BANK_ID, Part, Store, Tx, VERSION, Versioned, Versions, versioned};
+use crate::domain::credit_limit_order::CreditLimitOrder;
+use crate::domain::customer_address::CustomerAddress;
+use crate::domain::ids::{BankId, CustomerId};
+use crate::domain::patch::Patch;
+use crate::domain::social_media_handle::SocialMediaHandle;
+use crate::domain::tax_residence::TaxResidence;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
@@ -51,7 +54,7 @@ impl Store {
         customer: &CustomerId,
         child: T,
         record: Record<'_, T>,
-    ) -> Result<Versioned<T>, ApiError> {
+    ) -> StoreResult<Versioned<T>> {
         let key = keys::child(customer, T::KIND, child.id());
         let item = ChildItem {
             pk: key.pk,
@@ -73,19 +76,22 @@ impl Store {
             .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
             .build()
             .map_err(internal)?;
-        let mut items = vec![
-            TransactWriteItem::builder().condition_check(customer_exists).build(),
-            TransactWriteItem::builder().put(put).build(),
+        let mut parts = vec![
+            (
+                Part::Customer,
+                TransactWriteItem::builder().condition_check(customer_exists).build(),
+            ),
+            (Part::Record, TransactWriteItem::builder().put(put).build()),
         ];
-        items.extend(self.record_item(record, &child)?);
-        match self.transact(items).await {
+        parts.extend(self.record_item(record, &child)?);
+        match self.transact(parts).await {
             Ok(()) => Ok(Versioned {
                 item: child,
                 version: 1,
             }),
-            Err(Tx::Failed(RECORD_INDEX)) => Err(ApiError::KeyInUse),
-            Err(Tx::Failed(0)) => Err(ApiError::NotFound("customer")),
-            Err(Tx::Failed(_)) => Err(ApiError::Conflict(format!("the {} already exists", T::NAME))),
+            Err(Tx::Failed(Part::IdempotencyKey)) => Err(StoreError::KeyInUse),
+            Err(Tx::Failed(Part::Customer)) => Err(StoreError::NotFound("customer")),
+            Err(Tx::Failed(_)) => Err(StoreError::Conflict(format!("the {} already exists", T::NAME))),
             Err(Tx::Error(e)) => Err(e),
         }
     }
@@ -97,7 +103,7 @@ impl Store {
         customer: &CustomerId,
         limit: i32,
         start: Option<Key>,
-    ) -> Result<Page<Versioned<T>>, ApiError> {
+    ) -> StoreResult<Page<Versioned<T>>> {
         let query = self
             .client()
             .query()
@@ -111,12 +117,7 @@ impl Store {
     }
 
     /// One child of a customer of `bank`; 404 when missing, another customer's or another bank's.
-    pub async fn child<T: Child>(
-        &self,
-        bank: &BankId,
-        customer: &CustomerId,
-        id: &str,
-    ) -> Result<Versioned<T>, ApiError> {
+    pub async fn child<T: Child>(&self, bank: &BankId, customer: &CustomerId, id: &str) -> StoreResult<Versioned<T>> {
         let out = self
             .client()
             .get_item()
@@ -130,7 +131,7 @@ impl Store {
             Some(item) if matches!(item.get(BANK_ID), Some(AttributeValue::S(b)) if b == bank.as_str()) => {
                 versioned(item)
             }
-            _ => Err(ApiError::NotFound(T::NAME)),
+            _ => Err(StoreError::NotFound(T::NAME)),
         }
     }
 
@@ -142,7 +143,7 @@ impl Store {
         id: &str,
         patch: &Patch,
         if_match: Option<&Versions>,
-    ) -> Result<Versioned<T>, ApiError> {
+    ) -> StoreResult<Versioned<T>> {
         let key = keys::child(customer, T::KIND, id);
         versioned(self.update_versioned(key, bank, patch, if_match, T::NAME).await?)
     }
@@ -154,7 +155,7 @@ impl Store {
         customer: &CustomerId,
         id: &str,
         if_match: Option<&Versions>,
-    ) -> Result<(), ApiError> {
+    ) -> StoreResult<()> {
         let mut condition = format!("attribute_exists({PK}) AND {BANK_ID} = :bank");
         let mut values = HashMap::from([(":bank".to_owned(), AttributeValue::S(bank.to_string()))]);
         if let Some(versions) = if_match {
@@ -171,10 +172,45 @@ impl Store {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(e)) => {
-                    Err(crate::store::condition_failure(e.item.as_ref(), bank, T::NAME))
+                    Err(super::condition_failure(e.item.as_ref(), bank, T::NAME))
                 }
                 _ => Err(sdk_error(err)),
             },
         }
+    }
+}
+
+impl Child for CustomerAddress {
+    const KIND: ChildKind = ChildKind::CustomerAddress;
+    const NAME: &'static str = "customer address";
+
+    fn id(&self) -> String {
+        self.customer_address_id.to_string()
+    }
+}
+
+impl Child for SocialMediaHandle {
+    const KIND: ChildKind = ChildKind::SocialMediaHandle;
+    const NAME: &'static str = "social media handle";
+
+    fn id(&self) -> String {
+        self.social_media_handle_id.to_string()
+    }
+}
+
+impl Child for TaxResidence {
+    const KIND: ChildKind = ChildKind::TaxResidence;
+    const NAME: &'static str = "tax residence";
+
+    fn id(&self) -> String {
+        self.tax_residence_id.to_string()
+    }
+}
+
+impl Child for CreditLimitOrder {
+    const KIND: ChildKind = ChildKind::CreditLimitOrder;
+    const NAME: &'static str = "credit limit order";
+    fn id(&self) -> String {
+        self.credit_limit_order_id.to_string()
     }
 }

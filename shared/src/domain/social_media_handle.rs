@@ -1,13 +1,11 @@
 //! The social media handle: a customer's account on a social network, as the seed's add request
 //! and its list's `Check` object name it.
 
-use crate::child::Child;
-use crate::customer::Customer;
-use crate::error::ApiError;
-use crate::ids::{CustomerId, SocialMediaHandleId};
-use crate::keys::ChildKind;
-use crate::timestamp::{Timestamp, TimestampInput};
-use crate::validate::{self, Check, MAX_TEXT};
+use crate::domain::customer::Customer;
+use crate::domain::ids::{CustomerId, SocialMediaHandleId};
+use crate::domain::timestamp::{Timestamp, TimestampInput};
+use crate::domain::validate::Invalid;
+use crate::domain::validate::{self, Check, MAX_TEXT};
 use serde::{Deserialize, Serialize};
 
 /// Longest network name (`type`): "twitter", "linkedin"...
@@ -22,15 +20,6 @@ pub struct SocialMediaHandle {
     pub handle: String,
     pub date_added: Timestamp,
     pub date_activated: Option<Timestamp>,
-}
-
-impl Child for SocialMediaHandle {
-    const KIND: ChildKind = ChildKind::SocialMediaHandle;
-    const NAME: &'static str = "social media handle";
-
-    fn id(&self) -> String {
-        self.social_media_handle_id.to_string()
-    }
 }
 
 /// The seed's AddSocialMediaHandleRequest body.
@@ -48,7 +37,7 @@ pub struct AddSocialMediaHandleBody {
 
 impl AddSocialMediaHandleBody {
     /// A new handle of `customer` (as read by the access check), or every field at fault.
-    pub fn validate(self, id: &CustomerId, customer: &Customer) -> Result<SocialMediaHandle, ApiError> {
+    pub fn validate(self, id: &CustomerId, customer: &Customer) -> Result<SocialMediaHandle, Invalid> {
         let mut check = Check::default();
         check.same_as_path("customer_id", self.customer_id.as_deref(), id, CustomerId::parse);
         // The seed lets a client name the customer by number too: it must be the same customer.
@@ -66,7 +55,7 @@ impl AddSocialMediaHandleBody {
         });
         check.finish()?;
         let (Some(kind), Some(handle)) = (kind, handle) else {
-            return Err(ApiError::Internal("validated fields missing".into()));
+            return Err(Invalid::field("body", "validated fields missing"));
         };
         Ok(SocialMediaHandle {
             social_media_handle_id: SocialMediaHandleId::new(),
@@ -121,20 +110,23 @@ pub struct SocialMediaHandleList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::parse_json;
-    use crate::customer::CreateCustomerBody;
+    use crate::domain::customer::CreateCustomerBody;
+    use crate::http::body::parse_json;
+    use crate::http::error::ApiError;
 
     fn customer() -> Customer {
         let body = br#"{"bank_id": "b1", "legal_name": "Ada", "customer_number": "N-1"}"#;
         parse_json::<CreateCustomerBody>(body)
-            .and_then(CreateCustomerBody::validate)
+            .and_then(|b| b.validate().map_err(ApiError::from))
             .unwrap()
             .customer
     }
 
     fn fields(json: &str) -> Vec<String> {
         let c = customer();
-        match parse_json::<AddSocialMediaHandleBody>(json.as_bytes()).and_then(|b| b.validate(&c.id, &c)) {
+        match parse_json::<AddSocialMediaHandleBody>(json.as_bytes())
+            .and_then(|b| b.validate(&c.id, &c).map_err(ApiError::from))
+        {
             Err(ApiError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a 400, got {other:?}"),
         }
@@ -148,7 +140,7 @@ mod tests {
             c.id
         );
         let h = parse_json::<AddSocialMediaHandleBody>(body.as_bytes())
-            .and_then(|b| b.validate(&c.id, &c))
+            .and_then(|b| b.validate(&c.id, &c).map_err(ApiError::from))
             .unwrap();
         assert_eq!((h.kind.as_str(), h.handle.as_str()), ("twitter", "@ada"));
         assert!(h.date_added.seconds > 1_700_000_000, "date_added defaults to now");

@@ -1,13 +1,11 @@
 //! The customer address: the seed's `Address` object, what a create and an update accept, and their
 //! validation. Absent strings are `""` and absent tags `[]`: every field is always present.
 
-use crate::child::Child;
-use crate::error::ApiError;
-use crate::ids::{BankId, CustomerAddressId, CustomerId};
-use crate::keys::ChildKind;
-use crate::store::Patch;
-use crate::timestamp::Timestamp;
-use crate::validate::{self, Check, MAX_TEXT};
+use crate::domain::ids::{BankId, CustomerAddressId, CustomerId};
+use crate::domain::patch::Patch;
+use crate::domain::timestamp::Timestamp;
+use crate::domain::validate::Invalid;
+use crate::domain::validate::{self, Check, MAX_TEXT};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -34,15 +32,6 @@ pub struct CustomerAddress {
     pub tags: Vec<String>,
     pub status: String,
     pub insert_date: Timestamp,
-}
-
-impl Child for CustomerAddress {
-    const KIND: ChildKind = ChildKind::CustomerAddress;
-    const NAME: &'static str = "customer address";
-
-    fn id(&self) -> String {
-        self.customer_address_id.to_string()
-    }
 }
 
 /// `GET .../addresses`: the seed's key, and the next page when there is one.
@@ -133,7 +122,7 @@ fn tags(check: &mut Check, value: &Value) -> Option<Vec<String>> {
 /// A body may repeat an id of the path in any spelling that parses to the same id.
 impl CreateAddressBody {
     /// A new address of `customer` with a fresh id, or every field at fault.
-    pub fn validate(self, customer: CustomerId) -> Result<CustomerAddress, ApiError> {
+    pub fn validate(self, customer: CustomerId) -> Result<CustomerAddress, Invalid> {
         let mut check = Check::default();
         check.same_as_path("customer_id", self.customer_id.as_deref(), &customer, CustomerId::parse);
         let line_1 = check.required("line_1", self.line_1.as_deref(), required_text);
@@ -152,7 +141,7 @@ impl CreateAddressBody {
         check.finish()?;
 
         let (Some(line_1), Some(city), Some(country_code), Some(tags)) = (line_1, city, country_code, tags) else {
-            return Err(ApiError::Internal("validated fields missing".into()));
+            return Err(Invalid::field("body", "validated fields missing"));
         };
         Ok(CustomerAddress {
             customer_address_id: CustomerAddressId::new(),
@@ -182,7 +171,7 @@ impl UpdateAddressBody {
         bank: &BankId,
         customer: &CustomerId,
         address: &CustomerAddressId,
-    ) -> Result<Patch, ApiError> {
+    ) -> Result<Patch, Invalid> {
         let mut check = Check::default();
         check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
@@ -234,7 +223,8 @@ impl UpdateAddressBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::parse_json;
+    use crate::http::body::parse_json;
+    use crate::http::error::ApiError;
 
     const CUSTOMER: &str = "0190a0b0-0000-7000-8000-000000000001";
 
@@ -242,21 +232,23 @@ mod tests {
         CustomerId::parse(CUSTOMER).unwrap()
     }
 
-    fn fields(err: ApiError) -> Vec<String> {
-        match err {
+    fn fields(err: impl Into<ApiError>) -> Vec<String> {
+        match err.into() {
             ApiError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("expected a 400, got {other:?}"),
         }
     }
 
     fn create(json: &str) -> Result<CustomerAddress, ApiError> {
-        parse_json::<CreateAddressBody>(json.as_bytes()).and_then(|b| b.validate(customer()))
+        parse_json::<CreateAddressBody>(json.as_bytes()).and_then(|b| b.validate(customer()).map_err(ApiError::from))
     }
 
     fn update(json: &str) -> Result<Patch, ApiError> {
         let address = CustomerAddressId::parse("0190a0b0-0000-7000-8000-0000000000a1").unwrap();
-        parse_json::<UpdateAddressBody>(json.as_bytes())
-            .and_then(|b| b.into_patch(&BankId::parse("bank-1").unwrap(), &customer(), &address))
+        parse_json::<UpdateAddressBody>(json.as_bytes()).and_then(|b| {
+            b.into_patch(&BankId::parse("bank-1").unwrap(), &customer(), &address)
+                .map_err(ApiError::from)
+        })
     }
 
     #[test]

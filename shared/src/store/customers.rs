@@ -1,0 +1,289 @@
+//! Customers: the customer item (with its firehose index entry) and its number's uniqueness record.
+
+use super::error::{StoreError, StoreResult, internal, sdk_error};
+use super::idempotency::Record;
+use super::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
+use super::page::{Key, Page};
+use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, put_new, to_item, versioned};
+use crate::domain::customer::{Customer, NewCustomer};
+use crate::domain::ids::{BankId, CustomerId, CustomerNumber};
+use crate::domain::patch::Patch;
+use crate::domain::timestamp::Timestamp;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[derive(Serialize)]
+struct CustomerItem<'a> {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    version: u64,
+    created_at: Timestamp,
+    dependants: i32,
+    dob_of_dependents: Vec<Timestamp>,
+    #[serde(flatten)]
+    customer: &'a Customer,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NumberItem {
+    pk: String,
+    sk: String,
+    customer_id: CustomerId,
+}
+
+/// The firehose's query.
+#[derive(Debug, Clone)]
+pub struct BankCustomersQuery {
+    pub descending: bool,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub limit: i32,
+    pub offset: u32,
+    pub start: Option<Key>,
+}
+
+/// How many times a server-chosen customer number is redrawn after a collision, and a number
+/// change is read again after a concurrent one.
+const NUMBER_ATTEMPTS: usize = 5;
+
+impl Store {
+    /// Writes the customer and its number's uniqueness record in one transaction.
+    pub async fn create_customer(&self, mut new: NewCustomer, record: Record<'_, Customer>) -> StoreResult<Customer> {
+        let created_at = Timestamp::now();
+        for _ in 0..NUMBER_ATTEMPTS {
+            let customer = &new.customer;
+            let item = CustomerItem {
+                pk: keys::customer(&customer.id).pk,
+                sk: keys::customer(&customer.id).sk,
+                gsi1pk: keys::bank_customers(&customer.bank_id),
+                gsi1sk: keys::bank_customers_sort(created_at, &customer.id),
+                version: 1,
+                created_at,
+                dependants: new.dob_of_dependents.len() as i32,
+                dob_of_dependents: new.dob_of_dependents.clone(),
+                customer,
+            };
+            let number = self.number_put(&customer.bank_id, &customer.customer_number, &customer.id)?;
+            let mut parts = vec![
+                (Part::Customer, put_new(self.table(), to_item(&item)?)?),
+                (Part::NewNumber, number),
+            ];
+            parts.extend(self.record_item(record, customer)?);
+            match self.transact(parts).await {
+                Ok(()) => return Ok(new.customer),
+                Err(Tx::Failed(Part::IdempotencyKey)) => return Err(StoreError::KeyInUse),
+                Err(Tx::Failed(Part::NewNumber)) if !new.number_given => {
+                    new.customer.customer_number = CustomerNumber::generate();
+                }
+                Err(Tx::Failed(Part::NewNumber)) => return Err(number_taken(&new.customer.customer_number)),
+                Err(Tx::Failed(_)) => return Err(StoreError::Conflict("the customer already exists".into())),
+                Err(Tx::Error(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable)
+    }
+
+    pub async fn get_customer(&self, id: &CustomerId, read: Read) -> StoreResult<Option<Versioned<Customer>>> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(keys::customer(id).to_map()))
+            .consistent_read(read == Read::Latest)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        out.item.map(versioned).transpose()
+    }
+
+    /// A customer of `bank`, or 404 (a customer of another bank does not exist here).
+    pub async fn customer_at(&self, bank: &BankId, id: &CustomerId, read: Read) -> StoreResult<Versioned<Customer>> {
+        match self.get_customer(id, read).await? {
+            Some(c) if &c.item.bank_id == bank => Ok(c),
+            _ => Err(StoreError::NotFound("customer")),
+        }
+    }
+
+    /// Applies `patch` to an existing customer of `bank`; never creates one.
+    pub async fn update_customer(
+        &self,
+        bank: &BankId,
+        id: &CustomerId,
+        patch: &Patch,
+        if_match: Option<&Versions>,
+    ) -> StoreResult<Versioned<Customer>> {
+        let item = self
+            .update_versioned(keys::customer(id), bank, patch, if_match, "customer")
+            .await?;
+        versioned(item)
+    }
+
+    /// Moves a customer to a new number, keeping numbers unique per bank: one read, then one
+    /// transaction that updates the customer, frees the old number and claims the new one.
+    ///
+    /// Without `If-Match` the change is conditioned on the number alone, not on the version: a
+    /// concurrent PUT of another field cannot make it fail. Only a concurrent number change can,
+    /// and then it reads again and retries (last write wins), so 409 always means a taken number.
+    pub async fn set_customer_number(
+        &self,
+        bank: &BankId,
+        id: &CustomerId,
+        number: &CustomerNumber,
+        if_match: Option<&Versions>,
+    ) -> StoreResult<Versioned<Customer>> {
+        for _ in 0..NUMBER_ATTEMPTS {
+            let current = self.customer_at(bank, id, Read::Latest).await?;
+            if if_match.is_some_and(|v| !v.contains(current.version)) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let old = &current.item.customer_number;
+            if old == number {
+                return Ok(current);
+            }
+            match self
+                .transact(self.number_change(bank, &current, number, if_match)?)
+                .await
+            {
+                // Read back: other fields may have changed beside it, and the ETag must be the
+                // version this answer shows.
+                Ok(()) => return self.customer_at(bank, id, Read::Latest).await,
+                Err(Tx::Failed(Part::NewNumber)) => return Err(number_taken(number)),
+                // Changed by someone else between our read and write.
+                Err(Tx::Failed(_)) if if_match.is_some() => return Err(StoreError::VersionMismatch),
+                Err(Tx::Failed(_)) => continue,
+                Err(Tx::Error(e)) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable)
+    }
+
+    /// The transaction of a number change. The number item is keyed by the number's case-folded
+    /// form: a change of case alone keeps it and only updates the customer.
+    fn number_change(
+        &self,
+        bank: &BankId,
+        current: &Versioned<Customer>,
+        number: &CustomerNumber,
+        if_match: Option<&Versions>,
+    ) -> StoreResult<Vec<(Part, TransactWriteItem)>> {
+        let id = &current.item.id;
+        let old = &current.item.customer_number;
+        let mut values = HashMap::from([
+            (":new".to_owned(), AttributeValue::S(number.to_string())),
+            (":old".to_owned(), AttributeValue::S(old.to_string())),
+            (":one".to_owned(), AttributeValue::N("1".into())),
+        ]);
+        let mut condition = "customer_number = :old".to_owned();
+        if let Some(versions) = if_match {
+            condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
+        }
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(keys::customer(id).to_map()))
+            .update_expression("SET customer_number = :new, #v = #v + :one")
+            .condition_expression(condition)
+            .expression_attribute_names("#v", VERSION)
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(internal)?;
+        let mut parts = vec![(Part::Customer, TransactWriteItem::builder().update(update).build())];
+        if keys::customer_number(bank, old) == keys::customer_number(bank, number) {
+            return Ok(parts);
+        }
+        let free_old = Delete::builder()
+            .table_name(self.table())
+            .set_key(Some(keys::customer_number(bank, old).to_map()))
+            .condition_expression("customer_id = :id")
+            .expression_attribute_values(":id", AttributeValue::S(id.to_string()))
+            .build()
+            .map_err(internal)?;
+        parts.push((Part::OldNumber, TransactWriteItem::builder().delete(free_old).build()));
+        parts.push((Part::NewNumber, self.number_put(bank, number, id)?));
+        Ok(parts)
+    }
+
+    fn number_put(&self, bank: &BankId, number: &CustomerNumber, id: &CustomerId) -> StoreResult<TransactWriteItem> {
+        let key = keys::customer_number(bank, number);
+        let item = NumberItem {
+            pk: key.pk,
+            sk: key.sk,
+            customer_id: *id,
+        };
+        put_new(self.table(), to_item(&item)?)
+    }
+
+    /// A bank's customers in creation order, from the firehose index.
+    pub async fn bank_customers(&self, bank: &BankId, q: &BankCustomersQuery) -> StoreResult<Page<Customer>> {
+        let mut condition = "#pk = :pk".to_owned();
+        let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(keys::bank_customers(bank)))]);
+        // `~` sorts after every id character, so a bound on time includes that whole instant.
+        match (q.from, q.to) {
+            (Some(from), Some(to)) => {
+                condition.push_str(" AND #sk BETWEEN :from AND :to");
+                values.insert(":from".into(), AttributeValue::S(from.sortable()));
+                values.insert(":to".into(), AttributeValue::S(format!("{}~", to.sortable())));
+            }
+            (Some(from), None) => {
+                condition.push_str(" AND #sk >= :from");
+                values.insert(":from".into(), AttributeValue::S(from.sortable()));
+            }
+            (None, Some(to)) => {
+                condition.push_str(" AND #sk <= :to");
+                values.insert(":to".into(), AttributeValue::S(format!("{}~", to.sortable())));
+            }
+            (None, None) => {}
+        }
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(GSI1)
+            .key_condition_expression(&condition)
+            .expression_attribute_names("#pk", GSI1PK)
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!q.descending);
+        let query = if condition.contains("#sk") {
+            query.expression_attribute_names("#sk", GSI1SK)
+        } else {
+            query
+        };
+
+        let mut start = q.start.clone();
+        // `offset` skips items without returning them: read only their keys.
+        let mut to_skip = q.offset as i32;
+        while to_skip > 0 {
+            let out = query
+                .clone()
+                .limit(to_skip.min(1000))
+                .projection_expression(format!("#pk, {GSI1SK}, {PK}, {SK}"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            to_skip -= out.count;
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next: None,
+                });
+            }
+        }
+
+        let (raw, next) = self
+            .query_page(query, q.limit, start, &[PK, SK, GSI1PK, GSI1SK])
+            .await?;
+        let items = raw
+            .into_iter()
+            .map(|item| versioned(item).map(|c| c.item))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, next })
+    }
+}
+
+fn number_taken(number: &CustomerNumber) -> StoreError {
+    StoreError::Conflict(format!("customer number {number} is already used at this bank"))
+}

@@ -1,0 +1,359 @@
+//! The DynamoDB store: items through `serde_dynamo`, keys from `keys`, conditions and transactions
+//! for existence and uniqueness, failures as `StoreError`. Every method is at most one sequential
+//! round trip unless noted. Split by what it stores: customers, links, a customer's records, CRM
+//! events and idempotency records; this file holds what they share.
+
+pub mod crm_events;
+pub mod customers;
+pub mod error;
+pub mod idempotency;
+pub mod keys;
+pub mod links;
+pub mod page;
+pub mod records;
+
+pub use error::{StoreError, StoreResult, sdk_error};
+
+use crate::domain::ids::BankId;
+use crate::domain::patch::Patch;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use error::internal;
+use keys::{PK, SK};
+use page::Key;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A raw DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Attributes every versioned item of a bank has.
+pub(crate) const BANK_ID: &str = "bank_id";
+pub(crate) const VERSION: &str = "version";
+
+/// The versions a conditional write accepts: the strong entity tags of an `If-Match` list. Empty
+/// when none of them can match (weak or foreign tags), so the write is refused (412) if the item
+/// exists. `None` where a write takes one means any version (no `If-Match`, or `*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Versions(Vec<u64>);
+
+impl Versions {
+    pub fn new(versions: Vec<u64>) -> Self {
+        Self(versions)
+    }
+
+    pub fn contains(&self, version: u64) -> bool {
+        self.0.contains(&version)
+    }
+
+    /// The condition on the version attribute named `name`, its values added to `values`.
+    pub(crate) fn condition(&self, name: &str, values: &mut HashMap<String, AttributeValue>) -> String {
+        if self.0.is_empty() {
+            // No version is 0 (items start at 1): the condition fails on an existing item.
+            values.insert(":expected0".into(), AttributeValue::N("0".into()));
+            return format!("{name} = :expected0");
+        }
+        let placeholders: Vec<String> = (0..self.0.len()).map(|i| format!(":expected{i}")).collect();
+        for (placeholder, version) in placeholders.iter().zip(&self.0) {
+            values.insert(placeholder.clone(), AttributeValue::N(version.to_string()));
+        }
+        format!("{name} IN ({})", placeholders.join(", "))
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// An item with the version that `ETag`/`If-Match` compare.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub item: T,
+    pub version: u64,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Opens connections to DynamoDB (TCP, TLS, credentials, endpoint) with parallel GetItems of a
+    /// key that no item has, as many as a request makes at once (a linked user's list: the link,
+    /// the customer and the page), so that the first request finds them open. A failure is only
+    /// logged: the function still starts, and its requests answer 503 until DynamoDB is back.
+    pub async fn connect(&self) {
+        let read = || {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(keys::connect().to_map()))
+                .projection_expression(PK)
+                .send()
+        };
+        let (a, b, c) = tokio::join!(read(), read(), read());
+        if let Some(Err(err)) = [a, b, c].into_iter().find(Result::is_err) {
+            let err = sdk_error(err);
+            tracing::warn!(error = %err, "could not connect to DynamoDB during init");
+        }
+    }
+
+    /// One UpdateItem of an item of `bank` that must exist: sets the patch's attributes, bumps the
+    /// version (checked against `if_match`) and returns the new item. 404 when the item is missing
+    /// or belongs to another bank, 412 when only the version differs.
+    pub(crate) async fn update_versioned(
+        &self,
+        key: keys::ItemKey,
+        bank: &BankId,
+        patch: &Patch,
+        if_match: Option<&Versions>,
+        what: &'static str,
+    ) -> StoreResult<Item> {
+        let mut names = HashMap::from([
+            ("#bank".to_owned(), BANK_ID.to_owned()),
+            ("#v".to_owned(), VERSION.to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":bank".to_owned(), AttributeValue::S(bank.to_string())),
+            (":one".to_owned(), AttributeValue::N("1".into())),
+        ]);
+        let mut sets = vec!["#v = #v + :one".to_owned()];
+        for (i, (path, value)) in patch.sets.iter().enumerate() {
+            let mut parts = Vec::new();
+            for (j, name) in path.iter().enumerate() {
+                let placeholder = format!("#f{i}_{j}");
+                names.insert(placeholder.clone(), (*name).to_owned());
+                parts.push(placeholder);
+            }
+            values.insert(
+                format!(":v{i}"),
+                serde_dynamo::to_attribute_value(value).map_err(internal)?,
+            );
+            sets.push(format!("{} = :v{i}", parts.join(".")));
+        }
+        let mut condition = format!("attribute_exists({PK}) AND #bank = :bank");
+        if let Some(versions) = if_match {
+            condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_map()))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.unwrap_or_default()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    Err(condition_failure(e.item.as_ref(), bank, what))
+                }
+                _ => Err(sdk_error(err)),
+            },
+        }
+    }
+}
+
+impl Store {
+    /// One page of a Query: up to `limit` items, and the key to continue from when there are more.
+    /// It asks for one item more than the page holds, so the last page never carries a token that
+    /// leads to an empty one, and keeps reading when DynamoDB stops a response short at 1 MB.
+    /// `key_attributes` are the table's and the queried index's key attributes.
+    pub(crate) async fn query_page(
+        &self,
+        query: QueryFluentBuilder,
+        limit: i32,
+        mut start: Option<Key>,
+        key_attributes: &[&str],
+    ) -> StoreResult<(Vec<Item>, Option<Key>)> {
+        let want = limit as usize + 1;
+        let mut items = Vec::new();
+        loop {
+            let out = query
+                .clone()
+                .limit((want - items.len()) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() || items.len() >= want {
+                break;
+            }
+        }
+        Ok(split_page(items, limit as usize, key_attributes))
+    }
+}
+
+/// Why a write's condition failed: the item is there, at this bank, so only the version can have
+/// differed (412); otherwise it is missing or another bank's (404).
+pub(crate) fn condition_failure(old: Option<&Item>, bank: &BankId, what: &'static str) -> StoreError {
+    match old.and_then(|item| item.get(BANK_ID)) {
+        Some(AttributeValue::S(b)) if b == bank.as_str() => StoreError::VersionMismatch,
+        _ => StoreError::NotFound(what),
+    }
+}
+
+/// Keeps the first `limit` items; when there were more, the next page starts after the last kept
+/// one, whose key (the table's and the index's attributes in `key_attributes`) is the token.
+fn split_page(mut items: Vec<Key>, limit: usize, key_attributes: &[&str]) -> (Vec<Key>, Option<Key>) {
+    if items.len() <= limit {
+        return (items, None);
+    }
+    items.truncate(limit);
+    let next = items.last().map(|last| {
+        key_attributes
+            .iter()
+            .filter_map(|a| last.get(*a).map(|v| ((*a).to_owned(), v.clone())))
+            .collect()
+    });
+    (items, next)
+}
+
+/// A stored object and its version. The object's type ignores the key and bookkeeping attributes,
+/// so it is read straight from the item: a `flatten` wrapper would buffer every attribute first,
+/// which `perf` showed as the largest cost of a GET after the SDK's own.
+pub(crate) fn versioned<T: DeserializeOwned>(item: Item) -> StoreResult<Versioned<T>> {
+    let version = item
+        .get(VERSION)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| internal("a stored item has no version"))?;
+    Ok(Versioned {
+        item: serde_dynamo::from_item(item).map_err(internal)?,
+        version,
+    })
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> StoreResult<HashMap<String, AttributeValue>> {
+    serde_dynamo::to_item(value).map_err(internal)
+}
+
+/// A put that fails if the key is taken.
+pub(crate) fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> StoreResult<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// How fresh a single-item read must be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Strongly consistent, at twice the RCU: where a client must see its own writes (a resource it
+    /// just created or changed, with its ETag) and where a write depends on what is read.
+    Latest,
+    /// Eventually consistent: beside a Query, whose answer is eventually consistent anyway.
+    Eventual,
+}
+
+/// The parts of a transaction, named: which one's condition failed says what went wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The customer itself, or the check that it exists at the bank.
+    Customer,
+    /// The uniqueness record of a number being claimed.
+    NewNumber,
+    /// The uniqueness record of the number being given up.
+    OldNumber,
+    /// A user customer link.
+    Link,
+    /// One of a customer's records (address, handle, tax residence, credit limit order).
+    Record,
+    /// A CRM event.
+    CrmEvent,
+    /// The `Idempotency-Key` record of a create.
+    IdempotencyKey,
+}
+
+/// How a transaction failed.
+pub(crate) enum Tx {
+    /// This part's condition failed (the last such part when several did: a create's
+    /// `Idempotency-Key` record comes last, and when it failed the request is a replay).
+    Failed(Part),
+    Error(StoreError),
+}
+/// Attempts of a transaction that collides with a concurrent one on the same items.
+const TX_ATTEMPTS: u32 = 6;
+
+impl Store {
+    /// One TransactWriteItems. A collision with a concurrent transaction (not a failed condition)
+    /// is retried after a short, jittered pause, so that racing writers end as one success and
+    /// clean condition failures rather than spurious errors.
+    pub(crate) async fn transact(&self, parts: Vec<(Part, TransactWriteItem)>) -> Result<(), Tx> {
+        let (names, items): (Vec<Part>, Vec<TransactWriteItem>) = parts.into_iter().unzip();
+        for attempt in 1..=TX_ATTEMPTS {
+            let err = match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    Some(e.cancellation_reasons().to_vec())
+                }
+                _ => None,
+            };
+            match reasons {
+                Some(reasons) => {
+                    if let Some(i) = reasons.iter().rposition(|r| r.code() == Some("ConditionalCheckFailed")) {
+                        return Err(Tx::Failed(names[i]));
+                    }
+                    let conflict = reasons.iter().any(|r| r.code() == Some("TransactionConflict"));
+                    if !conflict {
+                        return Err(Tx::Error(sdk_error(err)));
+                    }
+                    if attempt == TX_ATTEMPTS {
+                        return Err(Tx::Error(StoreError::Conflict(
+                            "a concurrent request changed the same data, retry".into(),
+                        )));
+                    }
+                }
+                None if err.code() == Some("TransactionConflictException") && attempt < TX_ATTEMPTS => {}
+                None => return Err(Tx::Error(sdk_error(err))),
+            }
+            let mut jitter = [0u8; 1];
+            crate::domain::ids::random(&mut jitter);
+            tokio::time::sleep(Duration::from_millis(
+                5 * u64::from(attempt) + u64::from(jitter[0] % 20),
+            ))
+            .await;
+        }
+        Err(Tx::Error(StoreError::Unavailable))
+    }
+}
