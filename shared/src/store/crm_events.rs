@@ -5,10 +5,10 @@ use super::error::{StoreError, StoreResult, internal};
 use super::idempotency::Record;
 use super::keys::{self, PK, SK};
 use super::page::{Key, Page};
-use super::{BANK_ID, Part, Read, Store, Tx, VERSION};
+use super::{BANK_ID, Part, Read, Store, Tx, VERSION, put_new};
 use crate::domain::crm_event::{CrmEvent, NewCrmEvent};
 use crate::domain::ids::BankId;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
@@ -52,18 +52,12 @@ impl Store {
                 .expression_attribute_values(":version", AttributeValue::N(customer.version.to_string()))
                 .build()
                 .map_err(internal)?;
-            let put = Put::builder()
-                .table_name(self.table())
-                .set_item(Some(serde_dynamo::to_item(&item).map_err(internal)?))
-                .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
-                .build()
-                .map_err(internal)?;
             let mut parts = vec![
                 (
                     Part::Customer,
                     TransactWriteItem::builder().condition_check(unchanged).build(),
                 ),
-                (Part::CrmEvent, TransactWriteItem::builder().put(put).build()),
+                (Part::CrmEvent, put_new(self.table(), &item)?),
             ];
             parts.extend(self.record_item(record, &item.event)?);
             match self.transact(parts).await {

@@ -4,7 +4,7 @@ use super::error::{StoreError, StoreResult, internal, sdk_error};
 use super::idempotency::Record;
 use super::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
 use super::page::{Key, Page};
-use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, put_new, to_item, versioned};
+use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, put_new, versioned};
 use crate::domain::customer::{Customer, NewCustomer};
 use crate::domain::ids::{BankId, CustomerId, CustomerNumber};
 use crate::domain::patch::Patch;
@@ -68,7 +68,7 @@ impl Store {
             };
             let number = self.number_put(&customer.bank_id, &customer.customer_number, &customer.id)?;
             let mut parts = vec![
-                (Part::Customer, put_new(self.table(), to_item(&item)?)?),
+                (Part::Customer, put_new(self.table(), &item)?),
                 (Part::NewNumber, number),
             ];
             parts.extend(self.record_item(record, customer)?);
@@ -212,7 +212,7 @@ impl Store {
             sk: key.sk,
             customer_id: *id,
         };
-        put_new(self.table(), to_item(&item)?)
+        put_new(self.table(), &item)
     }
 
     /// A bank's customers in creation order, from the firehose index.

@@ -4,11 +4,11 @@ use super::error::{StoreError, StoreResult, internal, sdk_error};
 use super::idempotency::Record;
 use super::keys::{self, PK, SK};
 use super::page::{Key, Page};
-use super::{Part, Store, Tx, put_new, to_item, versioned};
+use super::{Part, Store, Tx, put_new, versioned};
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BankId, CustomerId, UserId};
 use crate::domain::link::UserCustomerLink;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -37,19 +37,9 @@ impl Store {
             bank_id: bank.clone(),
             link: link.clone(),
         };
-        let customer_exists = ConditionCheck::builder()
-            .table_name(self.table())
-            .set_key(Some(keys::customer(&link.customer_id).to_map()))
-            .condition_expression("attribute_exists(pk) AND bank_id = :bank")
-            .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
-            .build()
-            .map_err(internal)?;
         let mut parts = vec![
-            (
-                Part::Customer,
-                TransactWriteItem::builder().condition_check(customer_exists).build(),
-            ),
-            (Part::Link, put_new(self.table(), to_item(&item)?)?),
+            (Part::Customer, self.customer_exists(bank, &link.customer_id)?),
+            (Part::Link, put_new(self.table(), &item)?),
         ];
         parts.extend(self.record_item(record, link)?);
         match self.transact(parts).await {

@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, ConditionCheck, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use error::internal;
 use keys::{PK, SK};
@@ -116,6 +116,23 @@ impl Store {
             let err = sdk_error(err);
             tracing::warn!(error = %err, "could not connect to DynamoDB during init");
         }
+    }
+
+    /// A transaction's check that the customer exists at `bank`: a record or link never creates or
+    /// resurrects a customer, nor attaches to another bank's.
+    pub(crate) fn customer_exists(
+        &self,
+        bank: &BankId,
+        customer: &crate::domain::ids::CustomerId,
+    ) -> StoreResult<TransactWriteItem> {
+        let check = ConditionCheck::builder()
+            .table_name(self.table())
+            .set_key(Some(keys::customer(customer).to_map()))
+            .condition_expression(format!("attribute_exists({PK}) AND {BANK_ID} = :bank"))
+            .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     /// One UpdateItem of an item of `bank` that must exist: sets the patch's attributes, bumps the
@@ -257,10 +274,10 @@ pub(crate) fn to_item<T: Serialize>(value: &T) -> StoreResult<HashMap<String, At
 }
 
 /// A put that fails if the key is taken.
-pub(crate) fn put_new(table: &str, item: HashMap<String, AttributeValue>) -> StoreResult<TransactWriteItem> {
+pub(crate) fn put_new<T: Serialize>(table: &str, value: &T) -> StoreResult<TransactWriteItem> {
     let put = Put::builder()
         .table_name(table)
-        .set_item(Some(item))
+        .set_item(Some(to_item(value)?))
         .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
         .build()
         .map_err(internal)?;

@@ -8,11 +8,11 @@
 //!   (`access::readable_children`);
 //! - update and delete: one conditional write on the child's own bank and existence.
 
-use super::error::{StoreError, StoreResult, internal, sdk_error};
+use super::error::{StoreError, StoreResult, sdk_error};
 use super::idempotency::Record;
 use super::keys::{self, ChildKind, PK, SK};
 use super::page::{Key, Page};
-use super::{BANK_ID, Part, Store, Tx, VERSION, Versioned, Versions, versioned};
+use super::{BANK_ID, Part, Store, Tx, VERSION, Versioned, Versions, put_new, versioned};
 use crate::domain::credit_limit_order::CreditLimitOrder;
 use crate::domain::customer_address::CustomerAddress;
 use crate::domain::ids::{BankId, CustomerId};
@@ -20,9 +20,7 @@ use crate::domain::patch::Patch;
 use crate::domain::social_media_handle::SocialMediaHandle;
 use crate::domain::tax_residence::TaxResidence;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -63,25 +61,9 @@ impl Store {
             version: 1,
             child: &child,
         };
-        let customer_exists = ConditionCheck::builder()
-            .table_name(self.table())
-            .set_key(Some(keys::customer(customer).to_map()))
-            .condition_expression(format!("attribute_exists({PK}) AND {BANK_ID} = :bank"))
-            .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
-            .build()
-            .map_err(internal)?;
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(serde_dynamo::to_item(&item).map_err(internal)?))
-            .condition_expression(format!("attribute_not_exists({PK}) AND attribute_not_exists({SK})"))
-            .build()
-            .map_err(internal)?;
         let mut parts = vec![
-            (
-                Part::Customer,
-                TransactWriteItem::builder().condition_check(customer_exists).build(),
-            ),
-            (Part::Record, TransactWriteItem::builder().put(put).build()),
+            (Part::Customer, self.customer_exists(bank, customer)?),
+            (Part::Record, put_new(self.table(), &item)?),
         ];
         parts.extend(self.record_item(record, &child)?);
         match self.transact(parts).await {
