@@ -46,9 +46,9 @@ async fn create(
 ) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
     // No bank in the path: the customer's own bank decides, before the body is read.
-    let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
+    let (customer, granted) = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
     let bank = customer.item.bank_id;
-    let address = body.json::<CreateAddressBody>()?.validate(id)?;
+    let address = body.json::<CreateAddressBody>(&granted)?.validate(id)?;
     let respond = |a: &CustomerAddress| {
         let location = format!("/v1/banks/{bank}/customers/{id}/addresses/{}", a.customer_address_id);
         Answer::json(
@@ -87,8 +87,10 @@ async fn update(
     body: Body,
 ) -> ApiResult<Response> {
     let (bank, customer, id) = address_path(&path)?;
-    caller.require_write(&bank)?;
-    let patch = body.json::<UpdateAddressBody>()?.into_patch(&bank, &customer, &id)?;
+    let granted = caller.require_write(&bank)?;
+    let patch = body
+        .json::<UpdateAddressBody>(&granted)?
+        .into_patch(&bank, &customer, &id)?;
     let updated = app
         .store
         .update_child::<CustomerAddress>(&bank, &customer, &id.to_string(), &patch, if_match(&headers)?.as_ref())

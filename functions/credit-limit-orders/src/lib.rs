@@ -37,8 +37,10 @@ async fn create(
     Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let (bank, customer) = path.bank_and_customer()?;
-    caller.require_write(&bank)?;
-    let order = body.json::<CreateCreditLimitOrderBody>()?.validate(&bank, &customer)?;
+    let granted = caller.require_write(&bank)?;
+    let order = body
+        .json::<CreateCreditLimitOrderBody>(&granted)?
+        .validate(&bank, &customer)?;
     let respond = |o: &CreditLimitOrder| {
         let id = o.credit_limit_order_id;
         let location = format!("/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");

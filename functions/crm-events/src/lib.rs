@@ -27,8 +27,8 @@ async fn create(
     Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let bank = path.get("BankID", BankId::parse)?;
-    caller.require_write(&bank)?;
-    let new = body.json::<CreateCrmEventBody>()?.validate(&bank)?;
+    let granted = caller.require_write(&bank)?;
+    let new = body.json::<CreateCrmEventBody>(&granted)?.validate(&bank)?;
     let respond = |e: &CrmEvent| Answer::json(StatusCode::CREATED, &[], e);
     let store = &app.store;
     idempotency::once(store, idem.as_ref(), &respond, |record| {

@@ -59,8 +59,8 @@ fn customer_response(status: StatusCode, c: Versioned<Customer>, wrap: bool) -> 
 }
 
 async fn create(State(app): State<AppState>, Create { caller, body, idem }: Create) -> ApiResult<Response> {
-    caller.require(Scope::Write)?;
-    let parsed = body.json::<CreateCustomerBody>()?;
+    let granted = caller.require(Scope::Write)?;
+    let parsed = body.json::<CreateCustomerBody>(&granted)?;
     // Staff of the named bank only; a caller without rights learns nothing from validation.
     if let Some(bank) = parsed.bank_id.as_deref().and_then(|b| BankId::parse(b).ok()) {
         caller.require_staff(&bank)?;
@@ -113,8 +113,8 @@ async fn update<B: CustomerUpdate + DeserializeOwned>(
     body: Body,
 ) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
-    caller.require_write(&bank)?;
-    let patch = body.json::<B>()?.into_patch(&bank, &id)?;
+    let granted = caller.require_write(&bank)?;
+    let patch = body.json::<B>(&granted)?.into_patch(&bank, &id)?;
     let updated = app
         .store
         .update_customer(&bank, &id, &patch, if_match(&headers)?.as_ref())
@@ -130,8 +130,8 @@ async fn update_number(
     body: Body,
 ) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
-    caller.require_write(&bank)?;
-    let number = body.json::<UpdateNumber>()?.into_number(&bank, &id)?;
+    let granted = caller.require_write(&bank)?;
+    let number = body.json::<UpdateNumber>(&granted)?.into_number(&bank, &id)?;
     let updated = app
         .store
         .set_customer_number(&bank, &id, &number, if_match(&headers)?.as_ref())

@@ -37,8 +37,10 @@ async fn add(
 ) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
     // Before the body: a caller who may not write the customer learns nothing from validation.
-    let customer = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
-    let handle = body.json::<AddSocialMediaHandleBody>()?.validate(&id, &customer.item)?;
+    let (customer, granted) = access::writable_customer_anywhere(&app.store, &caller, &id).await?;
+    let handle = body
+        .json::<AddSocialMediaHandleBody>(&granted)?
+        .validate(&id, &customer.item)?;
     let respond = |h: &SocialMediaHandle| {
         let added = AddSocialMediaHandleResponse {
             success: "true".into(),

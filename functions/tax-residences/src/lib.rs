@@ -35,8 +35,8 @@ async fn create(
     Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let (bank, id) = path.bank_and_customer()?;
-    caller.require_write(&bank)?;
-    let residence = body.json::<CreateTaxResidenceBody>()?.validate(&bank, &id)?;
+    let granted = caller.require_write(&bank)?;
+    let residence = body.json::<CreateTaxResidenceBody>(&granted)?.validate(&bank, &id)?;
     let respond = |t: &TaxResidence| Answer::json(StatusCode::CREATED, &[(header::ETAG, etag_text(1))], t);
     // 404 unless the customer exists at this bank, in the same transaction as the write.
     let (store, bank, id) = (&app.store, &bank, &id);

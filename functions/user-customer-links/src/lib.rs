@@ -25,8 +25,8 @@ async fn create(
     Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let bank = path.get("BankID", BankId::parse)?;
-    caller.require_write(&bank)?;
-    let link = body.json::<CreateLinkBody>()?.validate(&bank)?;
+    let granted = caller.require_write(&bank)?;
+    let link = body.json::<CreateLinkBody>(&granted)?.validate(&bank)?;
     let respond = |l: &UserCustomerLink| Answer::json(StatusCode::CREATED, &[], l);
     let store = &app.store;
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {

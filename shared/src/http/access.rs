@@ -4,7 +4,7 @@
 
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BankId, CustomerId};
-use crate::http::caller::{Caller, Scope};
+use crate::http::caller::{Caller, Granted, Scope};
 use crate::http::error::ApiError;
 use crate::http::page::ListQuery;
 use crate::store::page::Page;
@@ -48,15 +48,16 @@ pub async fn writable_customer(
 }
 
 /// For routes without a bank in the path: the customer's own bank decides, and a customer the
-/// caller may not write is 404 (its existence is not disclosed).
+/// caller may not write is 404 (its existence is not disclosed). With the customer comes the proof
+/// that the caller may write it, which reading the body needs.
 pub async fn writable_customer_anywhere(
     store: &Store,
     caller: &Caller,
     id: &CustomerId,
-) -> Result<Versioned<Customer>, ApiError> {
+) -> Result<(Versioned<Customer>, Granted), ApiError> {
     caller.require(Scope::Write)?;
     match store.get_customer(id, Read::Latest).await? {
-        Some(c) if caller.is_staff(&c.item.bank_id) => Ok(c),
+        Some(c) if caller.is_staff(&c.item.bank_id) => Ok((c, Granted::new())),
         _ => Err(ApiError::NotFound("customer")),
     }
 }
