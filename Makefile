@@ -31,13 +31,13 @@ invoke: ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [EN
 	@scripts/venv.sh >&2
 	@scripts/invoke.sh
 
-test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions
+test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions, and the events through arm64 ones
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory actionlint
 	scripts/test.sh
 
 lint-template: venv ## cfn-lint and sam validate --lint on TEMPLATE (no AWS credentials needed)
-	$(VENV)/bin/cfn-lint $(TEMPLATE)
+	$(VENV)/bin/cfn-lint $(TEMPLATE) deploy/account.yaml
 	$(VENV)/bin/sam validate --lint --template $(TEMPLATE) --region us-east-1
 
 .PHONY: build actionlint
@@ -47,6 +47,10 @@ ARCHITECTURE ?=
 
 build: venv ## sam build of all functions into .aws-sam/build for ARCHITECTURE (default: this machine's)
 	ARCHITECTURE=$(ARCHITECTURE) scripts/build.sh
+
+.PHONY: arm64-check
+arm64-check: venv ## The template's default arm64: build for it, run every events/ file through its bootstraps (qemu on x86_64)
+	scripts/arm64-check.sh
 
 .PHONY: bench
 bench: venv ## Benchmark (not part of test): size, cold start, latency, RSS, DynamoDB cost, throughput -> bench/results.md

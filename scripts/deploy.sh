@@ -8,6 +8,11 @@
 # stack, since changing it invalidates outstanding page tokens). `sam deploy --parameter-overrides`
 # replaces samconfig's parameter_overrides instead of adding to them, so this passes ENV's whole list
 # from samconfig.toml followed by PageTokenSecret. sam prints NoEcho parameters masked.
+#
+# First, the account's own stack (deploy/account.yaml, stack customer-api-account in ENV's region):
+# API Gateway's account-wide CloudWatch Logs role, which the stage's access logging needs before the
+# stage is created. It is the one owner of that setting in an account and region; re-deploying it
+# unchanged is a no-op.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +38,16 @@ for item in (value.split() if isinstance(value, str) else value):
 EOF
 )
 mapfile -t overrides <<<"$list"
+region=$("$VENV/bin/python" - "$env" <<'EOF'
+import sys, tomlkit
+with open("samconfig.toml") as f:
+    print(tomlkit.parse(f.read())[sys.argv[1]]["global"]["parameters"]["region"])
+EOF
+)
+
+SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" deploy --template-file deploy/account.yaml --stack-name customer-api-account \
+  --region "$region" --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --no-confirm-changeset \
+  --tags project=customer-api
 
 SAM_CLI_TELEMETRY=0 exec "$VENV/bin/sam" deploy --config-env "$env" \
   --parameter-overrides "${overrides[@]}" "PageTokenSecret=$PAGE_TOKEN_SECRET" "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The built functions of `make build` (.aws-sam/build), built first when missing or stale: older
 # than the template, the workspace manifests, or any source of a crate the functions are built from.
-# Used by `make run-lambda`, `make invoke` and `make test`, which run what ships.
+# Used by `make run-lambda`, `make invoke` and `make test`, which run what ships. ARCHITECTURE
+# (default: this machine's) and BUILD_DIR choose the build, as for scripts/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +14,12 @@ case $(uname -m) in
   aarch64 | arm64) host_arch=arm64 ;;
   *) host_arch=unknown ;;
 esac
+arch=${ARCHITECTURE:-$host_arch}
 reason=
 if [[ ! -f $stamp ]]; then
   reason="no complete build in $BUILD_DIR"
-elif [[ $(cat "$stamp") != "$host_arch" ]]; then
-  reason="$BUILD_DIR holds a $(cat "$stamp") build; this machine runs $host_arch"
+elif [[ $(cat "$stamp") != "$arch" ]]; then
+  reason="$BUILD_DIR holds a $(cat "$stamp") build, not $arch"
 else
   for f in $(python3 - <<'PY'
 import re
@@ -36,5 +38,5 @@ PY
 fi
 if [[ -n $reason ]]; then
   echo "ensure-build: $reason: make build" >&2
-  ARCHITECTURE=$host_arch scripts/build.sh
+  ARCHITECTURE=$arch BUILD_DIR=$BUILD_DIR scripts/build.sh
 fi

@@ -3,7 +3,8 @@
 # tests against ONE in-memory DynamoDB Local, which is stopped afterwards even when something fails.
 # Then what ships: `make build` (when missing or stale), and the black-box API suites, the events
 # and the contract again through the built bootstraps behind the local gateway
-# (API_TESTS_MODE=lambda), and `make invoke` of every function. Every DynamoDB call of every run
+# (API_TESTS_MODE=lambda), and `make invoke` of every function; then the template's default arm64:
+# built, and every event run through its bootstraps (under qemu here). Every DynamoDB call of every run
 # goes through the local IAM check; its report (used, denied, granted-but-unused actions per
 # function) ends the run.
 set -euo pipefail
@@ -65,6 +66,8 @@ if scripts/ensure-build.sh; then
 else
   smoke_failed=$((smoke_failed + 1)) status=1
 fi
+step "arm64: build, and every event through the arm64 bootstraps"
+check scripts/arm64-check.sh
 step "make run, contract, docs"
 # `make run` itself, end to end (after cargo test, which has built local-api).
 check scripts/smoke-run.sh

@@ -310,7 +310,7 @@ impl RuntimeApi {
             None => (Stdio::from(std::io::stderr()), Stdio::inherit()),
         };
         let task_root = launch.bootstrap.parent().unwrap_or(FsPath::new("."));
-        let mut command = Command::new(&launch.bootstrap);
+        let mut command = command_for(&launch.bootstrap)?;
         command
             .env_clear()
             .current_dir(task_root)
@@ -536,4 +536,35 @@ fn deliver(shared: &Shared, id: &str, error: bool, body: Bytes) -> StatusCode {
 async fn init_error(State(shared): State<Arc<Shared>>, body: Bytes) -> StatusCode {
     *shared.init_error.lock().expect("init error") = Some(String::from_utf8_lossy(&body).into_owned());
     StatusCode::ACCEPTED
+}
+
+/// ELF `e_machine` of an aarch64 executable.
+const EM_AARCH64: u16 = 183;
+
+/// How to start `bootstrap`: itself, or, for an arm64 bootstrap on another machine, under
+/// `qemu-aarch64-static` with the arm64 glibc (Debian's `qemu-user-static` and `libc6-arm64-cross`),
+/// so that the architecture the template ships runs here before it ships. `LOCAL_QEMU_AARCH64` and
+/// `LOCAL_AARCH64_SYSROOT` name other paths.
+fn command_for(bootstrap: &FsPath) -> Result<Command, String> {
+    let mut header = [0u8; 20];
+    let machine = std::fs::File::open(bootstrap)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+        .ok()
+        .filter(|()| header[..4] == *b"\x7fELF")
+        .map(|()| u16::from_le_bytes([header[18], header[19]]));
+    if machine != Some(EM_AARCH64) || cfg!(target_arch = "aarch64") {
+        return Ok(Command::new(bootstrap));
+    }
+    let qemu = std::env::var("LOCAL_QEMU_AARCH64").unwrap_or_else(|_| "qemu-aarch64-static".into());
+    let sysroot = std::env::var("LOCAL_AARCH64_SYSROOT").unwrap_or_else(|_| "/usr/aarch64-linux-gnu".into());
+    if !FsPath::new(&sysroot).join("lib").is_dir() {
+        return Err(format!(
+            "{} is an arm64 bootstrap: running it here needs the arm64 glibc in {sysroot} \
+             (apt-get install qemu-user-static libc6-arm64-cross libgcc-s1-arm64-cross)",
+            bootstrap.display()
+        ));
+    }
+    let mut command = Command::new(qemu);
+    command.arg("-L").arg(sysroot).arg(bootstrap);
+    Ok(command)
 }

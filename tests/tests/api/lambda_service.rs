@@ -177,6 +177,7 @@ async fn a_function_slower_than_the_29_s_integration_timeout_is_a_504() {
     let (status, body) = call(&api, "sleep", "t").await;
     let took = started.elapsed();
     assert_eq!(status, 504, "{body}");
+    assert_eq!(body["status"], 504, "the template's INTEGRATION_TIMEOUT says its own status");
     assert!(
         took >= Duration::from_secs(29) && took < Duration::from_secs(35),
         "answered after {took:?}"
@@ -194,6 +195,8 @@ async fn oversized_malformed_and_failed_answers_are_502() {
             body["detail"], "an unexpected error occurred",
             "{what}: the template's DEFAULT_5XX"
         );
+        // API Gateway keeps the 502: the body must not claim another status.
+        assert!(body.get("status").is_none(), "{what}: {body}");
     }
     pid(&api).await;
 }
