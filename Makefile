@@ -33,6 +33,7 @@ invoke: ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [EN
 
 test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions, and the events through arm64 ones
 	$(MAKE) --no-print-directory lint-template
+	$(MAKE) --no-print-directory security-check
 	$(MAKE) --no-print-directory actionlint
 	scripts/test.sh
 
@@ -47,6 +48,10 @@ ARCHITECTURE ?=
 
 build: venv ## sam build of all functions into .aws-sam/build for ARCHITECTURE (default: this machine's)
 	ARCHITECTURE=$(ARCHITECTURE) scripts/build.sh
+
+.PHONY: security-check
+security-check: ## checkov on the templates: no failed check, every skip annotated with its reason
+	scripts/security-check.sh
 
 .PHONY: arm64-check
 arm64-check: venv ## The template's default arm64: build for it, run every events/ file through its bootstraps (qemu on x86_64)
