@@ -102,3 +102,43 @@ async fn without_query_on_the_index_the_firehose_fails_and_other_routes_do_not()
         "{denied:?}"
     );
 }
+
+/// The template with one partition removed from `function`'s `dynamodb:LeadingKeys`.
+fn template_without_partition(function: &str, partition: &str) -> local_api::template::Template {
+    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let start = text.find(&format!("\n  {function}:\n")).expect("the function");
+    let end = start + text[start..].find("\n      Events:").expect("its events");
+    let entry = format!("\"{partition}\", ");
+    let at = start + text[start..end].find(&entry).expect("the partition in its LeadingKeys");
+    let changed = format!("{}{}", &text[..at], &text[at + entry.len()..]);
+    local_api::template::Template::parse(&changed).expect("the changed template")
+}
+
+/// Each data function may touch only the partitions its `dynamodb:LeadingKeys` list: without the
+/// links' partition, a linked user's read of a customer's addresses is refused (as on AWS), while
+/// staff, who need no link, still read them.
+#[tokio::test]
+async fn a_function_touches_only_the_partitions_its_policy_lists() {
+    let api = Api::start_with(template_without_partition("AddressesFunction", "USER#*")).await;
+    let bank = "iam-keys-bank";
+    let customer = api.create_customer(bank, json!({})).await;
+    api.post(
+        &format!("/v1/banks/{bank}/user_customer_links"),
+        &api.staff(bank),
+        &json!({"user_id": "iam-keys-user", "customer_id": customer}),
+    )
+    .await
+    .expect(201);
+    let list = format!("/v1/banks/{bank}/customers/{customer}/addresses");
+    api.get(&list, &api.staff(bank)).await.expect(200);
+    let linked = api.token("iam-keys-user", &[], "customer.read");
+    api.get(&list, &linked).await.expect(500);
+    let denied: Vec<_> = api.enforcer.decisions().into_iter().filter(|d| !d.allowed).collect();
+    assert!(!denied.is_empty(), "the link read was denied");
+    assert!(
+        denied
+            .iter()
+            .all(|d| d.function == "AddressesFunction" && d.check.leading_keys.iter().all(|k| k.starts_with("USER#"))),
+        "{denied:?}"
+    );
+}

@@ -177,7 +177,10 @@ async fn a_function_slower_than_the_29_s_integration_timeout_is_a_504() {
     let (status, body) = call(&api, "sleep", "t").await;
     let took = started.elapsed();
     assert_eq!(status, 504, "{body}");
-    assert_eq!(body["status"], 504, "the template's INTEGRATION_TIMEOUT says its own status");
+    assert_eq!(
+        body["status"], 504,
+        "the template's INTEGRATION_TIMEOUT says its own status"
+    );
     assert!(
         took >= Duration::from_secs(29) && took < Duration::from_secs(35),
         "answered after {took:?}"
