@@ -37,9 +37,10 @@ test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make bui
 	$(MAKE) --no-print-directory actionlint
 	scripts/test.sh
 
-lint-template: venv ## cfn-lint and sam validate --lint on TEMPLATE (no AWS credentials needed)
+lint-template: venv ## cfn-lint, sam validate --lint, and the deploy posture of the translated TEMPLATE (no AWS credentials needed)
 	$(VENV)/bin/cfn-lint $(TEMPLATE) deploy/account.yaml
 	$(VENV)/bin/sam validate --lint --template $(TEMPLATE) --region us-east-1
+	TEMPLATE=$(TEMPLATE) scripts/template-check.sh
 
 .PHONY: build actionlint
 # What `make build` builds for: x86_64 or arm64. Empty: this machine's architecture, built natively
