@@ -2,8 +2,8 @@
 # `make run` end to end, as a user runs it: start it, create a customer with the printed token,
 # stop it with Ctrl-C (SIGINT to its process group), check DynamoDB Local stopped too, start it
 # again and read the customer back with the same token; then `make run-lambda` on the same data:
-# the same customer through the built functions, and a link created there. Uses its own ports and
-# data directory.
+# the same customer through the built functions, a link created there, and the deploy's smoke test
+# (scripts/smoke-deployed.sh) with local-api's token endpoint. Uses its own ports and data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,5 +73,10 @@ got=$(curl -s -w ' %{http_code}' -X POST "$base/v1/banks/demo-bank/user_customer
 again=$(curl -s -w ' %{http_code}' -X POST "$base/v1/banks/demo-bank/user_customer_links" -H "Authorization: Bearer $token" \
   -H 'Idempotency-Key: smoke-link' -d "{\"user_id\":\"smoke-user\",\"customer_id\":\"$id\"}")
 [[ $got == *' 201' && $again == "$got" ]] || fail "a link and its replay through the built functions: $got / $again"
+# The deploy's smoke test, with local-api's token endpoint as the identity provider.
+API_URL=$base TOKEN_URL=$base/local/oauth2/token SMOKE_CLIENT_ID=smoke-client SMOKE_CLIENT_SECRET=local-client-secret \
+  scripts/smoke-deployed.sh || fail "the deploy's smoke test failed against make run-lambda"
+API_URL=$base TOKEN_URL=$base/local/oauth2/token SMOKE_CLIENT_ID=smoke-client SMOKE_CLIENT_SECRET=wrong \
+  scripts/smoke-deployed.sh 2>/dev/null && fail "the deploy's smoke test passed with a wrong client secret"
 stop
-echo "smoke-run: make run keeps data and its token across a restart, stops DynamoDB Local on Ctrl-C, and make run-lambda serves the same data through the built functions"
+echo "smoke-run: make run keeps data and its token across a restart, stops DynamoDB Local on Ctrl-C, and make run-lambda serves the same data through the built functions and passes the deploy's smoke test"

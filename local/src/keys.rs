@@ -114,6 +114,7 @@ impl TokenRequest {
 }
 
 /// The local dev signing key.
+#[derive(Clone)]
 pub struct DevKeys {
     kid: String,
     encoding_key: EncodingKey,

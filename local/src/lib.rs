@@ -9,6 +9,7 @@ pub mod iam;
 pub mod invoke;
 pub mod keys;
 pub mod lambda;
+pub mod oauth;
 pub mod proxy_event;
 pub mod seed;
 pub mod table;
@@ -186,7 +187,9 @@ pub async fn build_stack(
         }
     };
     Ok(Stack {
-        router: gateway::Gateway::new(template, backend, enforcer.clone())?.into_router(),
+        router: gateway::Gateway::new(template, backend, enforcer.clone())?
+            .into_router()
+            .merge(oauth::router(dev_keys.clone())),
         enforcer,
     })
 }
