@@ -14,6 +14,7 @@ use shared::http::caller::Caller;
 use shared::http::etag::{etag, etag_text, if_match};
 use shared::http::idempotency::{self, Answer, Create};
 use shared::http::page::LIST_LIMITS;
+use shared::http::router::PublicPrefix;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +43,7 @@ fn page_scope(bank: &BankId, customer: &CustomerId) -> String {
 async fn create(
     State(app): State<AppState>,
     path: PathParams,
+    PublicPrefix(prefix): PublicPrefix,
     Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let id = path.get("CustomerID", CustomerId::parse)?;
@@ -50,7 +52,10 @@ async fn create(
     let bank = customer.item.bank_id;
     let address = body.json::<CreateAddressBody>(&granted)?.validate(id)?;
     let respond = |a: &CustomerAddress| {
-        let location = format!("/v1/banks/{bank}/customers/{id}/addresses/{}", a.customer_address_id);
+        let location = format!(
+            "{prefix}/v1/banks/{bank}/customers/{id}/addresses/{}",
+            a.customer_address_id
+        );
         Answer::json(
             StatusCode::CREATED,
             &[(header::LOCATION, location), (header::ETAG, etag_text(1))],

@@ -17,6 +17,7 @@ use shared::http::caller::Caller;
 use shared::http::etag::{etag, etag_text};
 use shared::http::idempotency::{self, Answer, Create};
 use shared::http::page::LIST_LIMITS;
+use shared::http::router::PublicPrefix;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
 async fn create(
     State(app): State<AppState>,
     path: PathParams,
+    PublicPrefix(prefix): PublicPrefix,
     Create { caller, body, idem }: Create,
 ) -> ApiResult<Response> {
     let (bank, customer) = path.bank_and_customer()?;
@@ -43,7 +45,7 @@ async fn create(
         .validate(&bank, &customer)?;
     let respond = |o: &CreditLimitOrder| {
         let id = o.credit_limit_order_id;
-        let location = format!("/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");
+        let location = format!("{prefix}/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");
         let created = CreateCreditLimitOrderResponse {
             credit_limit_order_id: id,
         };

@@ -18,6 +18,7 @@ use shared::http::caller::{Caller, Scope};
 use shared::http::etag::{etag, etag_text, if_match};
 use shared::http::idempotency::{self, Answer, Create};
 use shared::http::page::LIST_LIMITS;
+use shared::http::router::PublicPrefix;
 use shared::metrics;
 use shared::store::{Read, Versioned};
 use shared::{ApiError, ApiResult, AppState};
@@ -58,7 +59,11 @@ fn customer_response(status: StatusCode, c: Versioned<Customer>, wrap: bool) -> 
     }
 }
 
-async fn create(State(app): State<AppState>, Create { caller, body, idem }: Create) -> ApiResult<Response> {
+async fn create(
+    State(app): State<AppState>,
+    PublicPrefix(prefix): PublicPrefix,
+    Create { caller, body, idem }: Create,
+) -> ApiResult<Response> {
     let granted = caller.require(Scope::Write)?;
     let parsed = body.json::<CreateCustomerBody>(&granted)?;
     // Staff of the named bank only; a caller without rights learns nothing from validation.
@@ -68,7 +73,7 @@ async fn create(State(app): State<AppState>, Create { caller, body, idem }: Crea
     let new = parsed.validate()?;
     caller.require_staff(&new.customer.bank_id)?;
     let respond = |c: &Customer| {
-        let location = format!("/v1/banks/{}/customers/{}", c.bank_id, c.id);
+        let location = format!("{prefix}/v1/banks/{}/customers/{}", c.bank_id, c.id);
         let created = CreateCustomerResponse {
             customer_id: c.id,
             bank_id: c.bank_id.clone(),

@@ -97,6 +97,10 @@ enum ExpectedEntry {
         status: u16,
         #[serde(default)]
         body_keys: Vec<String>,
+        /// What the `Location` header must start with: the stage on the execute-api endpoint, the
+        /// base path on a custom domain.
+        #[serde(default)]
+        location_prefix: Option<String>,
     },
 }
 
@@ -104,6 +108,7 @@ enum ExpectedEntry {
 struct Expected {
     status: u16,
     body_keys: Vec<String>,
+    location_prefix: Option<String>,
 }
 
 impl From<ExpectedEntry> for Expected {
@@ -112,8 +117,17 @@ impl From<ExpectedEntry> for Expected {
             ExpectedEntry::Status(status) => Expected {
                 status,
                 body_keys: Vec::new(),
+                location_prefix: None,
             },
-            ExpectedEntry::Full { status, body_keys } => Expected { status, body_keys },
+            ExpectedEntry::Full {
+                status,
+                body_keys,
+                location_prefix,
+            } => Expected {
+                status,
+                body_keys,
+                location_prefix,
+            },
         }
     }
 }
@@ -153,6 +167,7 @@ fn event_files(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
+// contract: C-OUT-4
 #[test]
 fn every_event_answers_its_expected_status() {
     // lambda_http prefixes the event's `path` with the stage unless this variable is set (it reads
@@ -244,6 +259,7 @@ async fn run() -> Vec<String> {
         let Some(Expected {
             status: want,
             body_keys,
+            location_prefix,
         }) = expected.get(name).cloned().map(Expected::from)
         else {
             continue;
@@ -339,6 +355,12 @@ async fn run() -> Vec<String> {
         let json: Value = serde_json::from_slice(&body).unwrap_or_default();
         for key in body_keys.iter().filter(|k| json.get(k.as_str()).is_none()) {
             failures.push(format!("{name}: the body has no `{key}`: {body_text}"));
+        }
+        let location = headers.get(axum::http::header::LOCATION).and_then(|v| v.to_str().ok());
+        if let Some(prefix) = &location_prefix
+            && !location.is_some_and(|l| l.starts_with(prefix.as_str()))
+        {
+            failures.push(format!("{name}: Location {location:?} does not start with {prefix}"));
         }
     }
 
@@ -532,6 +554,19 @@ fn shape_problems(
     if path.starts_with(&format!("/{STAGE}/")) {
         problems.push(format!("path must not include the stage: {path}"));
     }
+    // On a custom domain with a base path mapping, API Gateway puts the base path in front of the
+    // route's path, in `path` and in `requestContext.path` (which then has no stage).
+    let custom_domain = event["requestContext"]["domainName"]
+        .as_str()
+        .is_some_and(|d| !d.contains(".execute-api."));
+    let extra = path.split('/').count().saturating_sub(resource.split('/').count());
+    let (base_path, route_path) = if custom_domain {
+        let cut = path.match_indices('/').nth(extra).map_or(path.len(), |(i, _)| i);
+        (path[..cut].to_owned(), path[cut..].to_owned())
+    } else {
+        (String::new(), path.clone())
+    };
+    let path = route_path;
     if !route.matches_path(&path) {
         problems.push(format!("path {path} does not match the resource {resource}"));
     }
@@ -557,7 +592,14 @@ fn shape_problems(
         ("resourcePath", resource.clone()),
         ("httpMethod", method.clone()),
         ("stage", STAGE.to_owned()),
-        ("path", format!("/{STAGE}{path}")),
+        (
+            "path",
+            if custom_domain {
+                format!("{base_path}{path}")
+            } else {
+                format!("/{STAGE}{path}")
+            },
+        ),
     ];
     for (key, want) in want_context {
         if context[key].as_str() != Some(want.as_str()) {
