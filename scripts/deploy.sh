@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # Deploys what `make build` left in .aws-sam/build as `sam deploy --config-env ENV` (samconfig.toml).
 #
-#   PAGE_TOKEN_SECRET=... scripts/deploy.sh dev|staging|prod [more sam deploy options]
+#   scripts/deploy.sh dev|staging|prod [more sam deploy options]
 #
-# PageTokenSecret never lives in samconfig.toml: it comes from PAGE_TOKEN_SECRET (in CI a GitHub secret;
-# by hand e.g. `openssl rand -base64 48`, kept in your secret store, the same value on every deploy of a
-# stack, since changing it invalidates outstanding page tokens). `sam deploy --parameter-overrides`
-# replaces samconfig's parameter_overrides instead of adding to them, so this passes ENV's whole list
-# from samconfig.toml followed by PageTokenSecret. sam prints NoEcho parameters masked.
+# The page token secret is no parameter: the stack creates it in Secrets Manager (PageTokenSecret)
+# and the functions read it at init. `sam deploy --parameter-overrides` replaces samconfig's
+# parameter_overrides instead of adding to them, so this passes ENV's whole list explicitly.
 #
 # First, the account's own stack (deploy/account.yaml, stack customer-api-account in ENV's region):
 # API Gateway's account-wide CloudWatch Logs role, which the stage's access logging needs before the
@@ -20,7 +18,6 @@ VENV=.venv
 env=${1:-}
 [[ $env =~ ^(dev|staging|prod)$ ]] || { echo "usage: $0 dev|staging|prod [sam deploy options]" >&2; exit 2; }
 shift
-[[ -n ${PAGE_TOKEN_SECRET:-} ]] || { echo "deploy: set PAGE_TOKEN_SECRET (32+ characters, no spaces)" >&2; exit 2; }
 [[ -f .aws-sam/build/template.yaml ]] || { echo "deploy: nothing built; run make build first" >&2; exit 1; }
 scripts/venv.sh
 
@@ -32,8 +29,6 @@ with open("samconfig.toml") as f:
     config = tomlkit.parse(f.read())
 value = config[env]["deploy"]["parameters"].get("parameter_overrides", [])
 for item in (value.split() if isinstance(value, str) else value):
-    if str(item).startswith("PageTokenSecret="):
-        sys.exit("deploy: samconfig.toml must not hold PageTokenSecret")
     print(item)
 EOF
 )
@@ -50,4 +45,4 @@ SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" deploy --template-file deploy/account.yaml -
   --tags project=customer-api
 
 SAM_CLI_TELEMETRY=0 exec "$VENV/bin/sam" deploy --config-env "$env" \
-  --parameter-overrides "${overrides[@]}" "PageTokenSecret=$PAGE_TOKEN_SECRET" "$@"
+  --parameter-overrides "${overrides[@]}" "$@"

@@ -6,7 +6,8 @@
 # - a regional endpoint; every gateway 5xx body tells no status it cannot know;
 # - the table: customer-managed KMS, deletion protection, retained; the log groups: KMS, retained;
 # - every function's environment encrypted with the key; every data function's DynamoDB statements
-#   scoped by dynamodb:LeadingKeys, except the firehose's Query on the index.
+#   scoped by dynamodb:LeadingKeys, except the firehose's Query on the index;
+# - the page token secret only in Secrets Manager, each function reading that one secret.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -63,10 +64,16 @@ for name, group in by_type("AWS::Logs::LogGroup").items():
 roles = by_type("AWS::IAM::Role")
 for name, fn in by_type("AWS::Lambda::Function").items():
     check("KmsKeyArn" in fn["Properties"], f"{name}'s environment is not encrypted with the key")
+    env = fn["Properties"].get("Environment", {}).get("Variables", {})
+    check(env.get("PAGE_TOKEN_SECRET", "") == "", f"{name} gets the page token secret in plain text")
+    if "PAGE_TOKEN_SECRET_ARN" in env:
+        check(env["PAGE_TOKEN_SECRET_ARN"] == {"Ref": "PageTokenSecret"}, f"{name} reads another secret")
     role = roles.get(fn["Properties"]["Role"]["Fn::GetAtt"][0], {})
     for policy in role.get("Properties", {}).get("Policies", []):
         for s in policy["PolicyDocument"]["Statement"]:
             actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+            if "secretsmanager:GetSecretValue" in actions:
+                check(s["Resource"] == {"Ref": "PageTokenSecret"}, f"{name} may read secrets beyond the page token's")
             if not any(a.startswith("dynamodb:") for a in actions):
                 continue
             on_index = "/index/" in json.dumps(s["Resource"])

@@ -79,6 +79,8 @@ pub enum Backend {
         functions: HashMap<String, Arc<Function>>,
         /// The JWKS endpoint the authorizer reads at init, stopped with the gateway.
         _jwks: Option<crate::Background>,
+        /// The local Secrets Manager the functions read the page token secret from.
+        _secrets: Option<crate::Background>,
     },
 }
 

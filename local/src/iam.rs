@@ -7,8 +7,9 @@
 //! item of a transaction (`PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`, `GetItem`),
 //! the table's or the index's ARN, and `dynamodb:LeadingKeys` from the partition keys the call
 //! touches. What it does not model: resource policies, SCPs, permission boundaries, session
-//! policies and condition keys other than `dynamodb:LeadingKeys` (a template using one is refused at
-//! start, not ignored).
+//! policies, condition keys other than `dynamodb:LeadingKeys` in DynamoDB statements (a template
+//! using one is refused at start, not ignored), and statements for other services (Secrets Manager,
+//! KMS), which it leaves to AWS.
 
 use crate::template::{FunctionDef, Symbols, Template, resolve};
 use axum::Router;
@@ -104,6 +105,16 @@ impl Policy {
                     ))
                 })?;
             for s in list {
+                // The local check guards DynamoDB (the only service with a local emulator behind
+                // it): statements for other services (Secrets Manager, KMS) are AWS's to enforce.
+                let actions = s.get("Action");
+                let names: Vec<&str> = match actions.and_then(serde_norway::Value::as_sequence) {
+                    Some(seq) => seq.iter().filter_map(serde_norway::Value::as_str).collect(),
+                    None => actions.and_then(serde_norway::Value::as_str).into_iter().collect(),
+                };
+                if !names.is_empty() && names.iter().all(|a| !a.to_ascii_lowercase().starts_with("dynamodb:")) {
+                    continue;
+                }
                 let effect = match s.get("Effect").and_then(serde_norway::Value::as_str) {
                     Some("Allow") => Effect::Allow,
                     Some("Deny") => Effect::Deny,

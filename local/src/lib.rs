@@ -11,6 +11,7 @@ pub mod keys;
 pub mod lambda;
 pub mod oauth;
 pub mod proxy_event;
+pub mod secrets;
 pub mod seed;
 pub mod table;
 pub mod template;
@@ -149,6 +150,19 @@ pub async fn build_stack(
         }
         Mode::InProcess => (String::new(), None),
     };
+    // The built functions read the page token secret from Secrets Manager, through the SDK.
+    let (secrets_url, secrets_server) = match &mode {
+        Mode::Lambda(options) => {
+            let secret = secrets::Secret {
+                arn: secrets::page_token_secret_arn(&region()),
+                current: options.page_secret.clone(),
+                previous: None,
+            };
+            let (url, server) = secrets::serve(secret).await?;
+            (url, Some(server))
+        }
+        Mode::InProcess => (String::new(), None),
+    };
     let symbols = template::Symbols::new(&template, &local_identity(&jwks_url), &region(), state.store.table());
     let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, dynamodb_endpoint).await?);
 
@@ -165,9 +179,11 @@ pub async fn build_stack(
             }
         }
         Mode::Lambda(options) => {
+            let secret_arn = secrets::page_token_secret_arn(&region());
             let settings = lambda::EnvVars::default().with_settings(&[
                 ("TABLE_NAME", state.store.table()),
-                ("PAGE_TOKEN_SECRET", &options.page_secret),
+                ("PAGE_TOKEN_SECRET_ARN", &secret_arn),
+                ("SECRETS_MANAGER_ENDPOINT", &secrets_url),
                 ("DYNAMODB_ENDPOINT", &enforcer.endpoint),
             ]);
             let mut functions = std::collections::HashMap::new();
@@ -183,6 +199,7 @@ pub async fn build_stack(
                 authorizer,
                 functions,
                 _jwks: jwks_server,
+                _secrets: secrets_server,
             }
         }
     };

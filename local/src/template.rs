@@ -176,6 +176,76 @@ pub fn resolve(value: &Value, symbols: &Symbols) -> Option<String> {
     }
 }
 
+/// An intrinsic function's name (`If`, `Sub`, ...) and argument, in either of YAML's forms.
+fn intrinsic(value: &Value) -> Option<(String, &Value)> {
+    match value {
+        Value::Tagged(t) => Some((t.tag.to_string().trim_start_matches('!').to_owned(), &t.value)),
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next()?;
+            let k = k.as_str()?;
+            Some((k.strip_prefix("Fn::").unwrap_or(k).to_owned(), v))
+        }
+        _ => None,
+    }
+}
+
+/// A static value as the template deploys it with its parameters' defaults: a string, or `!If` on
+/// one of its `Conditions` (`!Equals`, `!Not`, `!And`, `!Or` of strings and parameters), `!Sub` and
+/// `!Ref` of parameters; `None` for `!Ref AWS::NoValue` (no value at all) or what it cannot read.
+fn deployed_value(value: &Value, params: &HashMap<String, String>, conditions: Option<&Value>) -> Option<String> {
+    // Intrinsics first: serde_norway's accessors see through tags (`!Ref X` reads as "X").
+    let Some((name, arg)) = intrinsic(value) else {
+        return value.as_str().map(str::to_owned);
+    };
+    match name.as_str() {
+        "Ref" => params.get(arg.as_str()?).cloned(),
+        "Sub" => {
+            let mut text = arg.as_str()?.to_owned();
+            for (k, v) in params {
+                text = text.replace(&format!("${{{k}}}"), v);
+            }
+            (!text.contains("${")).then_some(text)
+        }
+        "If" => {
+            let seq = arg.as_sequence()?;
+            let holds = condition(seq.first()?.as_str()?, params, conditions)?;
+            deployed_value(seq.get(if holds { 1 } else { 2 })?, params, conditions)
+        }
+        _ => None,
+    }
+}
+
+/// Whether the template's condition `name` holds with its parameters' defaults.
+fn condition(name: &str, params: &HashMap<String, String>, conditions: Option<&Value>) -> Option<bool> {
+    fn eval(v: &Value, params: &HashMap<String, String>, conditions: Option<&Value>) -> Option<bool> {
+        if let Some(Value::String(name)) = v.get("Condition") {
+            return condition(name, params, conditions);
+        }
+        let (op, arg) = intrinsic(v)?;
+        let items = arg.as_sequence()?;
+        match op.as_str() {
+            "Equals" => Some(
+                deployed_value(items.first()?, params, conditions)?
+                    == deployed_value(items.get(1)?, params, conditions)?,
+            ),
+            "Not" => eval(items.first()?, params, conditions).map(|b| !b),
+            "And" => items
+                .iter()
+                .map(|i| eval(i, params, conditions))
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.iter().all(|b| *b)),
+            "Or" => items
+                .iter()
+                .map(|i| eval(i, params, conditions))
+                .collect::<Option<Vec<_>>>()
+                .map(|v| v.iter().any(|b| *b)),
+            "Condition" => condition(arg.as_str()?, params, conditions),
+            _ => None,
+        }
+    }
+    eval(conditions?.get(name)?, params, conditions)
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
     pub functions: Vec<FunctionDef>,
@@ -323,6 +393,21 @@ impl Template {
                 .unwrap_or(300),
         };
 
+        let parameter_defaults: HashMap<String, String> = doc
+            .get("Parameters")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, p)| {
+                let default = p.get("Default")?;
+                let default = match default {
+                    Value::Number(n) => n.to_string(),
+                    other => other.as_str()?.to_owned(),
+                };
+                Some((k.as_str()?.to_owned(), default))
+            })
+            .collect();
+
         let mut gateway_responses = HashMap::new();
         if let Some(responses) = props.get("GatewayResponses").and_then(Value::as_mapping) {
             for (kind, r) in responses {
@@ -334,7 +419,8 @@ impl Template {
                     .map(|h| {
                         h.iter()
                             .filter_map(|(k, v)| {
-                                Some((k.as_str()?.to_owned(), v.as_str()?.trim_matches('\'').to_owned()))
+                                let value = deployed_value(v, &parameter_defaults, doc.get("Conditions"))?;
+                                Some((k.as_str()?.to_owned(), value.trim_matches('\'').to_owned()))
                             })
                             .collect()
                     })
@@ -359,21 +445,6 @@ impl Template {
             .get("Properties")
             .cloned()
             .ok_or_else(|| shape("the table has no Properties"))?;
-
-        let parameter_defaults = doc
-            .get("Parameters")
-            .and_then(Value::as_mapping)
-            .into_iter()
-            .flatten()
-            .filter_map(|(k, p)| {
-                let default = p.get("Default")?;
-                let default = match default {
-                    Value::Number(n) => n.to_string(),
-                    other => other.as_str()?.to_owned(),
-                };
-                Some((k.as_str()?.to_owned(), default))
-            })
-            .collect();
 
         Ok(Self {
             functions,
@@ -446,6 +517,46 @@ mod tests {
         assert!(t.route("GET", "/v1/banks//customers/c1").is_none());
         assert_eq!(t.gateway_responses["UNAUTHORIZED"].status, 401);
         assert!(t.table.get("KeySchema").is_some());
+    }
+
+    /// The template with `CorsAllowedOrigins` defaulting to `origin`.
+    fn with_cors(origin: &str) -> Template {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+        let text = std::fs::read_to_string(path).expect("template");
+        let at = text.find("  CorsAllowedOrigins:").expect("the parameter");
+        let default = at + text[at..].find("Default: \"\"").expect("its default");
+        let changed = format!("{}Default: \"{origin}\"{}", &text[..default], &text[default + 11..]);
+        Template::parse(&changed).expect("the changed template")
+    }
+
+    #[test]
+    fn gateway_responses_carry_the_cors_origin_only_when_cors_is_on() {
+        let allow = |t: &Template, kind: &str| {
+            t.gateway_responses[kind]
+                .headers
+                .iter()
+                .find(|(k, _)| k == "Access-Control-Allow-Origin")
+                .map(|(_, v)| v.clone())
+        };
+        let off = template();
+        let on = with_cors("https://app.bank.example");
+        for kind in [
+            "UNAUTHORIZED",
+            "ACCESS_DENIED",
+            "THROTTLED",
+            "DEFAULT_4XX",
+            "DEFAULT_5XX",
+            "INTEGRATION_TIMEOUT",
+        ] {
+            assert_eq!(allow(&off, kind), None, "{kind}");
+            assert_eq!(allow(&on, kind).as_deref(), Some("https://app.bank.example"), "{kind}");
+        }
+        // The other headers stay as they were.
+        assert!(
+            on.gateway_responses["UNAUTHORIZED"]
+                .headers
+                .contains(&("WWW-Authenticate".into(), "Bearer".into()))
+        );
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub enum ConfigError {
     Invalid(&'static str, String),
     #[error("the TLS configuration is invalid: {0}")]
     Tls(String),
+    #[error("the page token secret cannot be read from Secrets Manager: {0}")]
+    Secret(String),
 }
 
 /// Bounded time for every DynamoDB call: a dead endpoint becomes a 503 quickly, never a hang.
@@ -63,17 +65,79 @@ impl AppState {
         })
     }
 
-    /// From `TABLE_NAME`, `PAGE_TOKEN_SECRET`, `DYNAMODB_CONNECT_AT_INIT` and the SDK's variables.
+    /// From `TABLE_NAME`, `PAGE_TOKEN_SECRET_ARN` (or `PAGE_TOKEN_SECRET`, see [`page_tokens`]),
+    /// `DYNAMODB_CONNECT_AT_INIT` and the SDK's variables. The secret is read while the DynamoDB
+    /// connection opens.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = var("TABLE_NAME")?;
-        let secret = var("PAGE_TOKEN_SECRET")?;
         let connect = connect_at_init()?;
-        let state = Self::new(dynamodb_client()?, table, secret.as_bytes())?;
-        if connect {
-            state.store.connect().await;
-        }
-        Ok(state)
+        let store = Store::new(dynamodb_client()?, table);
+        let opened = async {
+            if connect {
+                store.connect().await;
+            }
+        };
+        let (pages, ()) = tokio::join!(page_tokens(), opened);
+        Ok(Self { store, pages: pages? })
     }
+}
+
+/// The page token keys. On AWS, from Secrets Manager (`PAGE_TOKEN_SECRET_ARN`): the secret's
+/// `AWSCURRENT` version signs, and its `AWSPREVIOUS` one, when there is one, still verifies, so a
+/// rotation (a new secret value) does not break lists being paged. Outside AWS (`sam local invoke`
+/// with an env-vars file), `PAGE_TOKEN_SECRET` holds the value itself; the template never sets it.
+async fn page_tokens() -> Result<PageTokens, ConfigError> {
+    let Ok(arn) = var("PAGE_TOKEN_SECRET_ARN") else {
+        let secret = var("PAGE_TOKEN_SECRET")?;
+        return PageTokens::new(secret.as_bytes()).map_err(|e| ConfigError::Invalid("PAGE_TOKEN_SECRET", e));
+    };
+    let region = var("AWS_REGION")?;
+    let endpoint = std::env::var("SECRETS_MANAGER_ENDPOINT").ok();
+    page_tokens_from(&secrets_client(&region, endpoint.as_deref())?, &arn).await
+}
+
+/// The page token keys of the secret `arn`: its current value, and its previous one if any.
+pub async fn page_tokens_from(client: &aws_sdk_secretsmanager::Client, arn: &str) -> Result<PageTokens, ConfigError> {
+    let version = |stage: &'static str| client.get_secret_value().secret_id(arn).version_stage(stage).send();
+    let (current, previous) = tokio::join!(version("AWSCURRENT"), version("AWSPREVIOUS"));
+    let reason = |e: &dyn aws_sdk_secretsmanager::error::ProvideErrorMetadata| {
+        format!("{}: {}", e.code().unwrap_or("-"), e.message().unwrap_or("-"))
+    };
+    let current = current
+        .map_err(|e| ConfigError::Secret(reason(&e)))?
+        .secret_string
+        .ok_or_else(|| ConfigError::Secret("the secret has no string value".into()))?;
+    // No previous version outside a rotation: that is not an error.
+    let previous = match previous {
+        Ok(out) => out.secret_string,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(ConfigError::Secret(reason(&e))),
+    };
+    PageTokens::rotating(current.as_bytes(), previous.as_deref().map(str::as_bytes))
+        .map_err(|e| ConfigError::Invalid("PAGE_TOKEN_SECRET_ARN", e))
+}
+
+/// The Secrets Manager client, built as the DynamoDB one; `endpoint` (`SECRETS_MANAGER_ENDPOINT`),
+/// when set and not empty, points it at a local endpoint that speaks the service's protocol.
+pub fn secrets_client(region: &str, endpoint: Option<&str>) -> Result<aws_sdk_secretsmanager::Client, ConfigError> {
+    let region = region.to_owned();
+    let endpoint = endpoint.map(str::trim).filter(|e| !e.is_empty());
+    let mut config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+        .region(aws_sdk_secretsmanager::config::Region::new(region.clone()))
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .timeout_config(sdk_timeouts())
+        .retry_config(sdk_retries())
+        .http_client(https_client(&region, endpoint)?);
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(aws_sdk_secretsmanager::Client::from_conf(config.build()))
 }
 
 /// Reports a failed init to the Lambda Runtime API (`/runtime/init/error`), as Lambda's own

@@ -256,9 +256,9 @@ mod tests {
         assert_eq!(var(&env, "TABLE_NAME"), Some("local-table"));
         assert_eq!(var(&env, "DYNAMODB_CONNECT_AT_INIT"), Some("true"));
         assert_eq!(
-            var(&env, "PAGE_TOKEN_SECRET"),
+            var(&env, "PAGE_TOKEN_SECRET_ARN"),
             Some(""),
-            "unresolvable: empty, as sam local"
+            "a resource's Ref that cannot be resolved: empty, as sam local"
         );
         // The file: Parameters for all, the function's own entry, declared variables only.
         assert_eq!(var(&env, "RUST_LOG"), Some("debug"));

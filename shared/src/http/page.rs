@@ -18,9 +18,12 @@ use std::collections::BTreeMap;
 /// Shortest accepted secret: 256 bits.
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// The keys of page tokens: the current one signs; it and, during a rotation, the previous one
+/// verify, so that a token issued just before the rotation still continues its list.
 #[derive(Clone)]
 pub struct PageTokens {
     key: hmac::Key,
+    previous: Option<hmac::Key>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -33,13 +36,23 @@ struct Payload {
 
 impl PageTokens {
     pub fn new(secret: &[u8]) -> Result<Self, String> {
-        if secret.len() < MIN_SECRET_BYTES {
-            return Err(format!(
-                "the page token secret must be at least {MIN_SECRET_BYTES} bytes"
-            ));
-        }
+        Self::rotating(secret, None)
+    }
+
+    /// The current secret, and the previous one while a rotation is under way.
+    pub fn rotating(current: &[u8], previous: Option<&[u8]>) -> Result<Self, String> {
+        let key = |secret: &[u8]| {
+            if secret.len() < MIN_SECRET_BYTES {
+                Err(format!(
+                    "the page token secret must be at least {MIN_SECRET_BYTES} bytes"
+                ))
+            } else {
+                Ok(hmac::Key::new(hmac::HMAC_SHA256, secret))
+            }
+        };
         Ok(Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            key: key(current)?,
+            previous: previous.map(key).transpose()?,
         })
     }
 
@@ -62,7 +75,10 @@ impl PageTokens {
         let (payload, tag) = token.split_once('.').ok_or_else(invalid)?;
         let payload = B64.decode(payload).map_err(|_| invalid())?;
         let tag = B64.decode(tag).map_err(|_| invalid())?;
-        hmac::verify(&self.key, &payload, &tag).map_err(|_| invalid())?;
+        let signed = |key: &hmac::Key| hmac::verify(key, &payload, &tag).is_ok();
+        if !signed(&self.key) && !self.previous.as_ref().is_some_and(signed) {
+            return Err(invalid());
+        }
         let payload: Payload = serde_json::from_slice(&payload).map_err(|_| invalid())?;
         if payload.s != scope {
             return Err(invalid());
@@ -180,5 +196,22 @@ mod tests {
     #[test]
     fn short_secret_is_refused() {
         assert!(PageTokens::new(&[1; 31]).is_err());
+        assert!(PageTokens::rotating(&[1; 32], Some(&[2; 31])).is_err());
+    }
+
+    #[test]
+    fn during_a_rotation_both_keys_verify_and_the_current_one_signs() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        let before = PageTokens::new(&old).unwrap();
+        let during = PageTokens::rotating(&new, Some(&old)).unwrap();
+        let after = PageTokens::new(&new).unwrap();
+        let issued_before = before.encode("s", &key()).unwrap();
+        assert_eq!(during.decode("s", &issued_before).unwrap(), key());
+        let issued_during = during.encode("s", &key()).unwrap();
+        assert_eq!(after.decode("s", &issued_during).unwrap(), key());
+        assert!(
+            after.decode("s", &issued_before).is_err(),
+            "the retired key no longer verifies"
+        );
     }
 }

@@ -521,3 +521,33 @@ async fn a_users_customers_are_ordered_by_bank_then_customer() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// With CORS on, the gateway's own answers (here a 401 without a token, and a 404 of an unknown
+/// route) carry the allowed origin, so that a browser sees the error rather than a CORS failure.
+#[tokio::test]
+async fn gateway_answers_carry_the_cors_origin_when_cors_is_on() {
+    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let at = text.find("  CorsAllowedOrigins:").expect("the parameter");
+    let default = at + text[at..].find("Default: \"\"").expect("its default");
+    let changed = format!(
+        "{}Default: \"https://app.bank.example\"{}",
+        &text[..default],
+        &text[default + "Default: \"\"".len()..]
+    );
+    let api = Api::start_with(local_api::template::Template::parse(&changed).expect("template")).await;
+    for path in ["/v1/users/current/customers", "/v1/nowhere"] {
+        let r = api.send(Method::GET, path, None, None).await;
+        assert!(r.status == 401 || r.status == 404, "{path}: {}", r.status);
+        assert_eq!(
+            r.headers
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some("https://app.bank.example"),
+            "{path}"
+        );
+    }
+    let plain = Api::start().await;
+    let r = plain.send(Method::GET, "/v1/users/current/customers", None, None).await;
+    r.expect(401);
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+}
