@@ -112,7 +112,13 @@ impl Policy {
                     Some(seq) => seq.iter().filter_map(serde_norway::Value::as_str).collect(),
                     None => actions.and_then(serde_norway::Value::as_str).into_iter().collect(),
                 };
-                if !names.is_empty() && names.iter().all(|a| !a.to_ascii_lowercase().starts_with("dynamodb:")) {
+                // Only actions that name another service outright: `*` or `d*` may cover DynamoDB.
+                let other_service = |a: &&str| {
+                    a.split_once(':').is_some_and(|(service, _)| {
+                        !service.contains(['*', '?']) && !service.eq_ignore_ascii_case("dynamodb")
+                    })
+                };
+                if !names.is_empty() && names.iter().all(other_service) {
                     continue;
                 }
                 let effect = match s.get("Effect").and_then(serde_norway::Value::as_str) {

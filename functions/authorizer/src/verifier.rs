@@ -59,12 +59,6 @@ struct RawClaims {
     exp: Option<serde_json::Number>,
 }
 
-/// The JOSE header members the library does not model.
-#[derive(Deserialize)]
-struct Critical {
-    crit: Option<serde_json::Value>,
-}
-
 /// RFC 7515 4.1.11: a token whose `crit` names extensions the recipient does not understand must
 /// be refused; this verifier understands none, so any `crit` is refused.
 fn has_critical_header(token: &str) -> bool {
@@ -73,8 +67,9 @@ fn has_critical_header(token: &str) -> bool {
     let Ok(json) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
         return false;
     };
-    // Not JSON: `decode_header` refuses it with its own reason.
-    serde_json::from_slice::<Critical>(&json).is_ok_and(|h| h.crit.is_some())
+    // Any `crit` member, even `null` or repeated, is refused. Not a JSON object: `decode_header`
+    // refuses it with its own reason.
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&json).is_ok_and(|h| h.contains_key("crit"))
 }
 
 /// The token of an `Authorization` header value `Bearer <jwt>` (scheme case-insensitive).

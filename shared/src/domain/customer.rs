@@ -326,7 +326,9 @@ impl CustomerUpdate for UpdateCreditRating {
         match self.credit_rating {
             None => check.fail("credit_rating", "is required"),
             Some(r) => {
-                let rating = check.required("credit_rating.rating", r.rating.as_deref(), text);
+                let rating = check.required("credit_rating.rating", r.rating.as_deref(), |v| {
+                    validate::required_text(v, MAX_TEXT)
+                });
                 let source = check.optional("credit_rating.source", r.source.as_deref(), text);
                 set_some(&mut p, &["credit_rating", "rating"], rating)?;
                 // A source left out stays as it was.
@@ -557,6 +559,11 @@ mod tests {
         assert_eq!(fields(body.into_patch(&bank, &id).unwrap_err()), ["body"]);
         let body: UpdateData = parse_json(br#"{"dependants":-1}"#).unwrap();
         assert_eq!(fields(body.into_patch(&bank, &id).unwrap_err()), ["dependants"]);
+        let body: UpdateCreditRating = parse_json(br#"{"credit_rating":{"rating":""}}"#).unwrap();
+        assert_eq!(
+            fields(body.into_patch(&bank, &id).unwrap_err()),
+            ["credit_rating.rating"]
+        );
         let body: UpdateCreditRating = parse_json(br#"{"credit_rating":{"rating":"A"}}"#).unwrap();
         let patch = body.into_patch(&bank, &id).unwrap();
         assert_eq!(patch.sets.len(), 1, "a source left out stays unchanged");

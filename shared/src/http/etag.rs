@@ -62,7 +62,11 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<Versions>, ApiError> {
             .ok_or_else(|| invalid("must be \"*\" or a list of quoted entity tags"))?;
         // A tag with a comma inside its quotes was split above and fails the quote check: this
         // API's tags never contain one.
-        if !weak && let Ok(version) = opaque.parse::<u64>() {
+        // Strong comparison is character by character: "03" or "+3" is not the ETag "3".
+        if !weak
+            && let Ok(version) = opaque.parse::<u64>()
+            && version.to_string() == opaque
+        {
             versions.push(version);
         }
     }
@@ -103,6 +107,11 @@ mod tests {
         assert_eq!(parse(&["W/\"3\", \"4\""]).ok(), versions(&[4]));
         assert_eq!(parse(&["\"x\""]).ok(), versions(&[]));
         assert_eq!(parse(&["\"\""]).ok(), versions(&[]));
+        assert_eq!(
+            parse(&["\"03\", \"+3\""]).ok(),
+            versions(&[]),
+            "compared as text, not as numbers"
+        );
         for bad in [
             &["3"][..],
             &["\"3"],

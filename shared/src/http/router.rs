@@ -94,7 +94,9 @@ fn split_base_path(
         }
         _ => (String::new(), None),
     };
-    let execute_api = domain.is_some_and(|d| d.contains(".execute-api.") && d.ends_with(".amazonaws.com"));
+    let execute_api = domain.is_some_and(|d| {
+        d.contains(".execute-api.") && (d.ends_with(".amazonaws.com") || d.ends_with(".amazonaws.com.cn"))
+    });
     let prefix = match (execute_api, stage) {
         (true, Some(stage)) => format!("/{stage}"),
         _ => base,
@@ -176,6 +178,11 @@ mod tests {
         // The execute-api endpoint: the stage is the public prefix, the path is the route's.
         assert_eq!(
             split_base_path("/v1/banks/b1/customers/c1", route, api, Some("prod")),
+            ("/prod".into(), None)
+        );
+        let china = Some("a1b2c3.execute-api.cn-north-1.amazonaws.com.cn");
+        assert_eq!(
+            split_base_path("/v1/banks/b1/customers/c1", route, china, Some("prod")),
             ("/prod".into(), None)
         );
         // A custom domain without a base path: nothing in front.

@@ -150,14 +150,27 @@ impl Store {
                 // Read back: other fields may have changed beside it, and the ETag must be the
                 // version this answer shows.
                 Ok(()) => return self.customer_at(bank, id, Read::Latest).await,
-                Err(Tx::Failed(Part::NewNumber)) => return Err(number_taken(number)),
+                // Taken: by another customer, or by this one through a concurrent identical change,
+                // which the loop's next read answers as done.
+                // (with If-Match that concurrent change means another version: 412).
+                Err(Tx::Failed(Part::NewNumber)) => {
+                    let now = self.customer_at(bank, id, Read::Latest).await?;
+                    return match (&now.item.customer_number == number, if_match) {
+                        (true, None) => Ok(now),
+                        (true, Some(_)) => Err(StoreError::VersionMismatch),
+                        (false, _) => Err(number_taken(number)),
+                    };
+                }
                 // Changed by someone else between our read and write.
                 Err(Tx::Failed(_)) if if_match.is_some() => return Err(StoreError::VersionMismatch),
                 Err(Tx::Failed(_)) => continue,
                 Err(Tx::Error(e)) => return Err(e),
             }
         }
-        Err(StoreError::Unavailable)
+        // Nothing was written: the caller may simply retry.
+        Err(StoreError::Conflict(
+            "the customer's number is changing concurrently, retry".into(),
+        ))
     }
 
     /// The transaction of a number change. The number item is keyed by the number's case-folded

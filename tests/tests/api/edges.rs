@@ -151,6 +151,11 @@ async fn an_expired_token_is_refused_even_behind_a_cached_allow() {
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     let r = api.get(&path, &token).await;
     r.expect(401);
+    assert_eq!(
+        r.headers.get("www-authenticate").and_then(|v| v.to_str().ok()),
+        Some("Bearer error=\"invalid_token\""),
+        "as the gateway's own 401 (RFC 6750)"
+    );
     // Nothing is written with it either.
     api.put(&format!("{path}/email"), &token, &json!({"email": "late@example.com"}))
         .await

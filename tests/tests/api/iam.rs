@@ -142,3 +142,28 @@ async fn a_function_touches_only_the_partitions_its_policy_lists() {
         "{denied:?}"
     );
 }
+
+/// A statement for every service (`Action: "*"`) covers DynamoDB too: the local check applies it
+/// (only statements that name another service outright are left to AWS).
+#[tokio::test]
+async fn a_wildcard_deny_applies_to_dynamodb() {
+    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let start = text.find("\n  AddressesFunction:\n").expect("the function");
+    let at = start + text[start..].find("        - Statement:\n").expect("its policy") + "        - Statement:\n".len();
+    let deny = "            - Effect: Deny\n              Action: \"*\"\n              Resource: \"*\"\n";
+    let changed = format!("{}{deny}{}", &text[..at], &text[at..]);
+    let api = Api::start_with(local_api::template::Template::parse(&changed).expect("template")).await;
+    let bank = "iam-deny-bank";
+    let customer = api.create_customer(bank, json!({})).await;
+    api.get(
+        &format!("/v1/banks/{bank}/customers/{customer}/addresses"),
+        &api.staff(bank),
+    )
+    .await
+    .expect(500);
+    let denied: Vec<_> = api.enforcer.decisions().into_iter().filter(|d| !d.allowed).collect();
+    assert!(
+        !denied.is_empty() && denied.iter().all(|d| d.function == "AddressesFunction"),
+        "{denied:?}"
+    );
+}
