@@ -132,17 +132,13 @@ impl Symbols {
 /// A template value as a string, with `!Ref`, `!GetAtt` and `!Sub` resolved; `None` when it
 /// cannot be (sam local then sets an environment variable to the empty string).
 pub fn resolve(value: &Value, symbols: &Symbols) -> Option<String> {
-    let (name, arg) = match value {
-        Value::String(s) => return Some(s.clone()),
-        Value::Number(n) => return Some(n.to_string()),
-        Value::Bool(b) => return Some(b.to_string()),
-        Value::Tagged(t) => (t.tag.to_string().trim_start_matches('!').to_owned(), &t.value),
-        Value::Mapping(m) if m.len() == 1 => {
-            let (k, v) = m.iter().next()?;
-            let k = k.as_str()?;
-            (k.strip_prefix("Fn::").unwrap_or(k).to_owned(), v)
-        }
-        _ => return None,
+    let Some((name, arg)) = intrinsic(value) else {
+        return match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
     };
     match name.as_str() {
         "Ref" => symbols.reference(arg.as_str()?),
@@ -189,61 +185,49 @@ fn intrinsic(value: &Value) -> Option<(String, &Value)> {
     }
 }
 
-/// A static value as the template deploys it with its parameters' defaults: a string, or `!If` on
-/// one of its `Conditions` (`!Equals`, `!Not`, `!And`, `!Or` of strings and parameters), `!Sub` and
-/// `!Ref` of parameters; `None` for `!Ref AWS::NoValue` (no value at all) or what it cannot read.
-fn deployed_value(value: &Value, params: &HashMap<String, String>, conditions: Option<&Value>) -> Option<String> {
-    // Intrinsics first: serde_norway's accessors see through tags (`!Ref X` reads as "X").
-    let Some((name, arg)) = intrinsic(value) else {
-        return value.as_str().map(str::to_owned);
-    };
-    match name.as_str() {
-        "Ref" => params.get(arg.as_str()?).cloned(),
-        "Sub" => {
-            let mut text = arg.as_str()?.to_owned();
-            for (k, v) in params {
-                text = text.replace(&format!("${{{k}}}"), v);
-            }
-            (!text.contains("${")).then_some(text)
-        }
-        "If" => {
+/// A value as the template deploys it with `symbols` (its parameters' defaults): [`resolve`], plus
+/// `!If` on one of its `Conditions` (`!Equals`, `!Not`, `!And`, `!Or`); `None` for
+/// `!Ref AWS::NoValue` (no value at all) or what it cannot read.
+fn deployed_value(value: &Value, symbols: &Symbols, conditions: Option<&Value>) -> Option<String> {
+    match intrinsic(value) {
+        Some((name, arg)) if name == "If" => {
             let seq = arg.as_sequence()?;
-            let holds = condition(seq.first()?.as_str()?, params, conditions)?;
-            deployed_value(seq.get(if holds { 1 } else { 2 })?, params, conditions)
+            let holds = condition(seq.first()?.as_str()?, symbols, conditions)?;
+            deployed_value(seq.get(if holds { 1 } else { 2 })?, symbols, conditions)
         }
-        _ => None,
+        _ => resolve(value, symbols),
     }
 }
 
 /// Whether the template's condition `name` holds with its parameters' defaults.
-fn condition(name: &str, params: &HashMap<String, String>, conditions: Option<&Value>) -> Option<bool> {
-    fn eval(v: &Value, params: &HashMap<String, String>, conditions: Option<&Value>) -> Option<bool> {
+fn condition(name: &str, symbols: &Symbols, conditions: Option<&Value>) -> Option<bool> {
+    fn eval(v: &Value, symbols: &Symbols, conditions: Option<&Value>) -> Option<bool> {
         if let Some(Value::String(name)) = v.get("Condition") {
-            return condition(name, params, conditions);
+            return condition(name, symbols, conditions);
         }
         let (op, arg) = intrinsic(v)?;
         let items = arg.as_sequence()?;
         match op.as_str() {
             "Equals" => Some(
-                deployed_value(items.first()?, params, conditions)?
-                    == deployed_value(items.get(1)?, params, conditions)?,
+                deployed_value(items.first()?, symbols, conditions)?
+                    == deployed_value(items.get(1)?, symbols, conditions)?,
             ),
-            "Not" => eval(items.first()?, params, conditions).map(|b| !b),
+            "Not" => eval(items.first()?, symbols, conditions).map(|b| !b),
             "And" => items
                 .iter()
-                .map(|i| eval(i, params, conditions))
+                .map(|i| eval(i, symbols, conditions))
                 .collect::<Option<Vec<_>>>()
                 .map(|v| v.iter().all(|b| *b)),
             "Or" => items
                 .iter()
-                .map(|i| eval(i, params, conditions))
+                .map(|i| eval(i, symbols, conditions))
                 .collect::<Option<Vec<_>>>()
                 .map(|v| v.iter().any(|b| *b)),
-            "Condition" => condition(arg.as_str()?, params, conditions),
+            "Condition" => condition(arg.as_str()?, symbols, conditions),
             _ => None,
         }
     }
-    eval(conditions?.get(name)?, params, conditions)
+    eval(conditions?.get(name)?, symbols, conditions)
 }
 
 #[derive(Debug, Clone)]
@@ -408,6 +392,12 @@ impl Template {
             })
             .collect();
 
+        // The gateway's answers are static: resolved once, with the parameters' defaults.
+        let defaults = Symbols {
+            parameters: parameter_defaults.clone(),
+            region: crate::region(),
+            table: (String::new(), String::new()),
+        };
         let mut gateway_responses = HashMap::new();
         if let Some(responses) = props.get("GatewayResponses").and_then(Value::as_mapping) {
             for (kind, r) in responses {
@@ -419,7 +409,7 @@ impl Template {
                     .map(|h| {
                         h.iter()
                             .filter_map(|(k, v)| {
-                                let value = deployed_value(v, &parameter_defaults, doc.get("Conditions"))?;
+                                let value = deployed_value(v, &defaults, doc.get("Conditions"))?;
                                 Some((k.as_str()?.to_owned(), value.trim_matches('\'').to_owned()))
                             })
                             .collect()

@@ -4,14 +4,19 @@
 use crate::common::Api;
 use serde_json::json;
 
-fn template_without(function: &str, action: &str) -> local_api::template::Template {
+/// The template with `snippet` taken out of `function`'s definition (an action, a partition...).
+fn template_without(function: &str, snippet: &str) -> local_api::template::Template {
     let text = std::fs::read_to_string(local_api::template_path()).expect("template");
     let start = text.find(&format!("\n  {function}:\n")).expect("the function");
     let end = start + text[start..].find("\n      Events:").expect("its events");
-    let line = format!("                - {action}\n");
-    let at = start + text[start..end].find(&line).expect("the action in its policy");
-    let changed = format!("{}{}", &text[..at], &text[at + line.len()..]);
+    let at = start + text[start..end].find(snippet).expect("the snippet in its definition");
+    let changed = format!("{}{}", &text[..at], &text[at + snippet.len()..]);
     local_api::template::Template::parse(&changed).expect("the changed template")
+}
+
+/// `function`'s policy without `action`.
+fn template_without_action(function: &str, action: &str) -> local_api::template::Template {
+    template_without(function, &format!("                - {action}\n"))
 }
 
 async fn create_link(api: &Api, customer: &str, key: &str) -> crate::common::Reply {
@@ -54,7 +59,7 @@ async fn a_link_replay_reads_with_the_permission_the_template_grants() {
 // contract: C-ERR-8
 #[tokio::test]
 async fn without_get_item_in_its_policy_a_link_replay_fails_as_on_aws() {
-    let api = Api::start_with(template_without("UserCustomerLinksFunction", "dynamodb:GetItem")).await;
+    let api = Api::start_with(template_without_action("UserCustomerLinksFunction", "dynamodb:GetItem")).await;
     let customer = api.create_customer("iam-bank", json!({})).await;
     create_link(&api, &customer, "iam-denied").await.expect(201);
     let replay = create_link(&api, &customer, "iam-denied").await;
@@ -103,23 +108,12 @@ async fn without_query_on_the_index_the_firehose_fails_and_other_routes_do_not()
     );
 }
 
-/// The template with one partition removed from `function`'s `dynamodb:LeadingKeys`.
-fn template_without_partition(function: &str, partition: &str) -> local_api::template::Template {
-    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
-    let start = text.find(&format!("\n  {function}:\n")).expect("the function");
-    let end = start + text[start..].find("\n      Events:").expect("its events");
-    let entry = format!("\"{partition}\", ");
-    let at = start + text[start..end].find(&entry).expect("the partition in its LeadingKeys");
-    let changed = format!("{}{}", &text[..at], &text[at + entry.len()..]);
-    local_api::template::Template::parse(&changed).expect("the changed template")
-}
-
 /// Each data function may touch only the partitions its `dynamodb:LeadingKeys` list: without the
 /// links' partition, a linked user's read of a customer's addresses is refused (as on AWS), while
 /// staff, who need no link, still read them.
 #[tokio::test]
 async fn a_function_touches_only_the_partitions_its_policy_lists() {
-    let api = Api::start_with(template_without_partition("AddressesFunction", "USER#*")).await;
+    let api = Api::start_with(template_without("AddressesFunction", "\"USER#*\", ")).await;
     let bank = "iam-keys-bank";
     let customer = api.create_customer(bank, json!({})).await;
     api.post(
