@@ -45,6 +45,12 @@ status=0
 step() { echo "test: $* ($((SECONDS / 60)) min)" >&2; }
 step "cargo test, in-process"
 "$CARGO" test "${cargo_flags[@]}" --workspace 2>&1 | tee "$log" || status=$?
+# The bank-wide lists merge shards: their tests again with one shard and with 64 (16 above).
+for shards in 1 64; do
+  step "the firehose, CRM event and scale tests with SHARDS=$shards"
+  SHARDS=$shards "$CARGO" test "${cargo_flags[@]}" -p api-tests --test api -- firehose crm_events scale:: 2>&1 |
+    tee -a "$log" || status=$?
+done
 # What ships: the release bootstraps of `make build`, behind the same gateway.
 smoke_passed=0 smoke_failed=0
 check() {

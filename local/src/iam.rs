@@ -569,7 +569,8 @@ impl Enforcer {
             ))
             .build();
         shared::AppState {
-            store: shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), state.store.table()),
+            store: shared::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), state.store.table())
+                .with_shards(state.store.shards()),
             pages: state.pages.clone(),
         }
     }

@@ -9,6 +9,7 @@ pub mod iam;
 pub mod invoke;
 pub mod keys;
 pub mod lambda;
+pub mod migrate;
 pub mod oauth;
 pub mod proxy_event;
 pub mod secrets;
@@ -180,8 +181,10 @@ pub async fn build_stack(
         }
         Mode::Lambda(options) => {
             let secret_arn = secrets::page_token_secret_arn(&region());
+            let shards = state.store.shards().count().to_string();
             let settings = lambda::EnvVars::default().with_settings(&[
                 ("TABLE_NAME", state.store.table()),
+                ("SHARDS", &shards),
                 ("PAGE_TOKEN_SECRET_ARN", &secret_arn),
                 ("SECRETS_MANAGER_ENDPOINT", &secrets_url),
                 ("DYNAMODB_ENDPOINT", &enforcer.endpoint),

@@ -23,6 +23,12 @@ const USAGE: &str = "usage:
   local-api token-event [token options]   a TOKEN authorizer event with a fresh dev token
   local-api iam-report <LOCAL_IAM_USAGE_LOG file>
                      per function: the DynamoDB actions used, denied, and granted but unused
+  local-api migrate [--segments N] [--state FILE] [--page-size N] [--max-pages N]
+                     move TABLE_NAME's customers and CRM events to their sharded keys under SHARDS
+                     (16): a parallel Scan in N segments (4), resumable from FILE
+                     (LOCAL_DIR/migrate-<table>.json), pages of N items (up to 1 MB), at most N
+                     pages per segment per run; the
+                     same against a deployed table (no DYNAMODB_ENDPOINT; docs/scale.md)
   local-api seed     load the demo bank (demo-bank: customers, their records, links) into TABLE_NAME;
                      idempotent (fixed ids: a second run creates nothing)
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
@@ -51,6 +57,7 @@ async fn main() -> ExitCode {
         Some("token-event") => token_event(&local_dir, &args[1..]),
         Some("iam-report") if args.len() == 2 => iam_report(&args[1]),
         Some("seed") if args.len() == 1 => seed().await,
+        Some("migrate") => migrate(&local_dir, &args[1..]).await,
         _ => Err(USAGE.into()),
     };
     match result {
@@ -142,13 +149,12 @@ fn page_secret(local_dir: &std::path::Path) -> std::io::Result<String> {
 
 /// Creates the table from the template if it is missing, then loads the demo bank into it.
 async fn seed() -> Result<(), Box<dyn std::error::Error>> {
-    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
-    let client = shared::config::dynamodb_client()?;
+    let store = store_from_env()?;
     let template = local_api::template::Template::load(&local_api::template_path())?;
-    if local_api::table::ensure_table(&client, &table, &template.table).await? {
-        println!("seed: created table {table}");
+    if local_api::table::ensure_table(store.client(), store.table(), &template.table).await? {
+        println!("seed: created table {}", store.table());
     }
-    let report = local_api::seed::run(&shared::store::Store::new(client, table)).await?;
+    let report = local_api::seed::run(&store).await?;
     println!("{report}");
     let users: Vec<String> = local_api::seed::USERS
         .iter()
@@ -161,13 +167,69 @@ async fn seed() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The table named by `TABLE_NAME` (customer-api) with the shard count of `SHARDS` (16).
+fn store_from_env() -> Result<shared::store::Store, Box<dyn std::error::Error>> {
+    let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
+    Ok(shared::store::Store::new(shared::config::dynamodb_client()?, table).with_shards(shared::config::shards()?))
+}
+
+/// The value after a flag, parsed.
+fn flag_value<T: std::str::FromStr>(flag: &str, value: Option<&String>) -> Result<T, String> {
+    value
+        .and_then(|v| v.parse().ok())
+        .ok_or(format!("{flag} needs a valid value\n{USAGE}"))
+}
+
+async fn migrate(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let store = store_from_env()?;
+    let mut options = local_api::migrate::Options {
+        segments: 4,
+        state: local_dir.join(format!("migrate-{}.json", store.table())),
+        page_size: None,
+        max_pages: None,
+        progress: true,
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--segments" => options.segments = flag_value(flag, it.next())?,
+            "--state" => options.state = flag_value(flag, it.next())?,
+            "--max-pages" => options.max_pages = Some(flag_value(flag, it.next())?),
+            "--page-size" => options.page_size = Some(flag_value(flag, it.next())?),
+            other => return Err(format!("unknown option {other}\n{USAGE}").into()),
+        }
+    }
+    let report = local_api::migrate::run(&store, &options).await?;
+    let m = report.moved;
+    println!(
+        "migrate: table {}, {} shards: {} items scanned, {} customers and {} CRM events moved{}; {}",
+        store.table(),
+        store.shards().count(),
+        m.scanned,
+        m.customers,
+        m.crm_events,
+        if report.resumed {
+            " (with the runs it continued)"
+        } else {
+            ""
+        },
+        if report.complete {
+            "complete".to_owned()
+        } else {
+            format!("stopped: run it again to continue from {}", options.state.display())
+        }
+    );
+    Ok(())
+}
+
 async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::error::Error>> {
     shared::config::init_tracing();
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let table = std::env::var("TABLE_NAME").unwrap_or_else(|_| "customer-api".into());
     let dev_keys = keys::load_or_create(&local_dir)?;
     let secret = page_secret(&local_dir)?;
-    let state = shared::AppState::new(shared::config::dynamodb_client()?, table, secret.as_bytes())?;
+    let state = shared::AppState::new(shared::config::dynamodb_client()?, table, secret.as_bytes())?
+        .with_shards(shared::config::shards()?);
     let template = local_api::template::Template::load(&local_api::template_path())?;
     let mode = if lambda {
         local_api::Mode::Lambda(local_api::LambdaOptions {

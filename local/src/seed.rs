@@ -292,7 +292,9 @@ pub async fn run(store: &Store) -> Result<Report, SeedError> {
                 .client()
                 .get_item()
                 .table_name(store.table())
-                .set_key(Some(shared::store::keys::crm_event(&bank, event.id).to_map()))
+                .set_key(Some(
+                    shared::store::keys::crm_event(&bank, store.shards(), event.id).to_map(),
+                ))
                 .projection_expression("pk")
                 .consistent_read(true)
                 .send()

@@ -3,6 +3,7 @@
 
 use crate::http::page::PageTokens;
 use crate::store::Store;
+use crate::store::keys::Shards;
 use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
@@ -65,13 +66,19 @@ impl AppState {
         })
     }
 
-    /// From `TABLE_NAME`, `PAGE_TOKEN_SECRET_ARN` (or `PAGE_TOKEN_SECRET`, see [`page_tokens`]),
+    /// The state with a bank's customers and CRM events spread over `shards` partitions.
+    pub fn with_shards(mut self, shards: Shards) -> Self {
+        self.store = self.store.with_shards(shards);
+        self
+    }
+
+    /// From `TABLE_NAME`, `SHARDS`, `PAGE_TOKEN_SECRET_ARN` (or `PAGE_TOKEN_SECRET`, see [`page_tokens`]),
     /// `DYNAMODB_CONNECT_AT_INIT` and the SDK's variables. The secret is read while the DynamoDB
     /// connection opens.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = var("TABLE_NAME")?;
         let connect = connect_at_init()?;
-        let store = Store::new(dynamodb_client()?, table);
+        let store = Store::new(dynamodb_client()?, table).with_shards(shards()?);
         let opened = async {
             if connect {
                 store.connect().await;
@@ -79,6 +86,20 @@ impl AppState {
         };
         let (pages, ()) = tokio::join!(page_tokens(), opened);
         Ok(Self { store, pages: pages? })
+    }
+}
+
+/// `SHARDS`: how many partitions a bank's customers and CRM events are spread over (the template's
+/// `Shards`); 16 when unset.
+pub fn shards() -> Result<Shards, ConfigError> {
+    match std::env::var("SHARDS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u16>()
+            .map_err(|e| e.to_string())
+            .and_then(Shards::new)
+            .map_err(|why| ConfigError::Invalid("SHARDS", why)),
+        _ => Ok(Shards::DEFAULT),
     }
 }
 

@@ -717,12 +717,14 @@ fn census(table: &Table) -> Census {
             if pk != &format!("CUSTOMER#{id}") {
                 problems.push(format!("customer item {pk} has id {id:?}"));
             }
-            for attribute in ["legal_name", "version", "created_at", "gsi1pk", "gsi1sk"] {
+            for attribute in ["legal_name", "version", "created_at", "firehose_pk", "firehose_sk"] {
                 if !item.contains_key(attribute) {
                     problems.push(format!("customer item {pk} lacks {attribute}"));
                 }
             }
-            if s(item, "gsi1pk") != format!("BANK#{bank}#CUSTOMERS") || !s(item, "gsi1sk").ends_with(&format!("#{id}"))
+            if !s(item, "firehose_pk").starts_with(&format!("BANK#{bank}#CUSTOMERS#"))
+                || !s(item, "firehose_sk").ends_with(&format!("#{id}"))
+                || item.contains_key("gsi1pk")
             {
                 problems.push(format!("customer item {pk} has a wrong firehose index key"));
             }
@@ -768,7 +770,7 @@ fn census(table: &Table) -> Census {
             if banks.get(id) != Some(&bank) {
                 problems.push(format!("link {pk} {sk} has no customer"));
             }
-        } else if pk.ends_with("#CRM_EVENTS") {
+        } else if pk.contains("#CRM_EVENTS#") {
             let id = s(item, "customer_id");
             if !banks.contains_key(id) {
                 problems.push(format!("CRM event {pk} {sk} names missing customer {id}"));

@@ -1,9 +1,10 @@
-//! CRM events: one partition per bank, sorted by UUIDv7 id, so a bank's list is one Query in
-//! creation order.
+//! CRM events: a bank's events are spread over its shards' partitions, each sorted by UUIDv7 id;
+//! the list queries them in parallel and merges them in creation order.
 
 use super::error::{StoreError, StoreResult, internal};
 use super::idempotency::Record;
 use super::keys::{self, PK, SK};
+use super::merge::{Merge, Source};
 use super::page::{Key, Page};
 use super::{BANK_ID, Part, Read, Store, Tx, VERSION, put_new};
 use crate::domain::crm_event::{CrmEvent, NewCrmEvent};
@@ -36,7 +37,7 @@ impl Store {
         for _ in 0..CUSTOMER_ATTEMPTS {
             let customer = self.customer_at(bank, &new.customer_id, Read::Latest).await?;
             let event = new.with_customer(bank, &customer.item);
-            let key = keys::crm_event(bank, event.id);
+            let key = keys::crm_event(bank, self.shards(), event.id);
             let item = CrmEventItem {
                 pk: key.pk,
                 sk: key.sk,
@@ -74,19 +75,42 @@ impl Store {
         ))
     }
 
-    /// A page of a bank's CRM events, oldest first.
+    /// A page of a bank's CRM events, oldest first: every shard (and the legacy partition) in one
+    /// parallel round of Queries, merged by id.
     pub async fn crm_events(&self, bank: &BankId, limit: i32, start: Option<Key>) -> StoreResult<Page<CrmEvent>> {
-        let query = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression(format!("{PK} = :pk"))
-            .expression_attribute_values(":pk", AttributeValue::S(keys::crm_events_pk(bank)));
-        // One item more than a page tells exactly whether another page exists (`has_more`).
-        let (raw, next) = self.query_page(query, limit, start, &[PK, SK]).await?;
-        let items = raw
+        let partitions = self.shards().all().map(|shard| keys::crm_events_pk(bank, shard));
+        let sources = partitions
+            .chain([keys::legacy_crm_events_pk(bank)])
+            .map(|pk| Source {
+                index: None,
+                pk_attr: PK,
+                sk_attr: SK,
+                pk,
+            })
+            .collect();
+        // Tokens from before sharding hold the same sort key (the event id).
+        let after = match start.as_ref().map(|key| key.get(SK)) {
+            None => None,
+            Some(Some(AttributeValue::S(sk))) => Some(sk.clone()),
+            Some(_) => return Err(internal("a CRM events page token has no sort key")),
+        };
+        let merge = Merge {
+            sources,
+            lower: None,
+            upper: None,
+            descending: false,
+            after,
+            projection: None,
+        };
+        let page = self.merged(&merge, 0, limit as usize).await?;
+        let next = match (page.more, page.items.last()) {
+            (true, Some((sk, _))) => Some(Key::from([(SK.to_owned(), AttributeValue::S(sk.clone()))])),
+            _ => None,
+        };
+        let items = page
+            .items
             .into_iter()
-            .map(|item| {
+            .map(|(_, item)| {
                 serde_dynamo::from_item::<_, CrmEventItem>(item)
                     .map(|i| i.event)
                     .map_err(internal)

@@ -2,7 +2,8 @@
 
 use super::error::{StoreError, StoreResult, internal, sdk_error};
 use super::idempotency::Record;
-use super::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
+use super::keys::{self, FIREHOSE, FIREHOSE_PK, FIREHOSE_SK, GSI1, GSI1PK, GSI1SK, PK, SK};
+use super::merge::{Merge, Source};
 use super::page::{Key, Page};
 use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, put_new, versioned};
 use crate::domain::customer::{Customer, NewCustomer};
@@ -17,8 +18,8 @@ use std::collections::HashMap;
 struct CustomerItem<'a> {
     pk: String,
     sk: String,
-    gsi1pk: String,
-    gsi1sk: String,
+    firehose_pk: String,
+    firehose_sk: String,
     version: u64,
     created_at: Timestamp,
     dependants: i32,
@@ -58,8 +59,8 @@ impl Store {
             let item = CustomerItem {
                 pk: keys::customer(&customer.id).pk,
                 sk: keys::customer(&customer.id).sk,
-                gsi1pk: keys::bank_customers(&customer.bank_id),
-                gsi1sk: keys::bank_customers_sort(created_at, &customer.id),
+                firehose_pk: keys::bank_customers(&customer.bank_id, self.shards().of(&customer.id)),
+                firehose_sk: keys::bank_customers_sort(created_at, &customer.id),
                 version: 1,
                 created_at,
                 dependants: new.dob_of_dependents.len() as i32,
@@ -228,72 +229,81 @@ impl Store {
         put_new(self.table(), &item)
     }
 
-    /// A bank's customers in creation order, from the firehose index.
+    /// A bank's customers in creation order: the keys from every shard of the firehose index (and
+    /// the legacy index) in one parallel round, merged, then the customers in one parallel round of
+    /// BatchGetItems. `offset` skips keys only.
     pub async fn bank_customers(&self, bank: &BankId, q: &BankCustomersQuery) -> StoreResult<Page<Customer>> {
-        let mut condition = "#pk = :pk".to_owned();
-        let mut values = HashMap::from([(":pk".to_owned(), AttributeValue::S(keys::bank_customers(bank)))]);
-        // `~` sorts after every id character, so a bound on time includes that whole instant.
-        match (q.from, q.to) {
-            (Some(from), Some(to)) => {
-                condition.push_str(" AND #sk BETWEEN :from AND :to");
-                values.insert(":from".into(), AttributeValue::S(from.sortable()));
-                values.insert(":to".into(), AttributeValue::S(format!("{}~", to.sortable())));
-            }
-            (Some(from), None) => {
-                condition.push_str(" AND #sk >= :from");
-                values.insert(":from".into(), AttributeValue::S(from.sortable()));
-            }
-            (None, Some(to)) => {
-                condition.push_str(" AND #sk <= :to");
-                values.insert(":to".into(), AttributeValue::S(format!("{}~", to.sortable())));
-            }
-            (None, None) => {}
-        }
-        let query = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .index_name(GSI1)
-            .key_condition_expression(&condition)
-            .expression_attribute_names("#pk", GSI1PK)
-            .set_expression_attribute_values(Some(values))
-            .scan_index_forward(!q.descending);
-        let query = if condition.contains("#sk") {
-            query.expression_attribute_names("#sk", GSI1SK)
-        } else {
-            query
+        let mut sources: Vec<Source> = self
+            .shards()
+            .all()
+            .map(|shard| Source {
+                index: Some(FIREHOSE),
+                pk_attr: FIREHOSE_PK,
+                sk_attr: FIREHOSE_SK,
+                pk: keys::bank_customers(bank, shard),
+            })
+            .collect();
+        sources.push(Source {
+            index: Some(GSI1),
+            pk_attr: GSI1PK,
+            sk_attr: GSI1SK,
+            pk: keys::legacy_bank_customers(bank),
+        });
+        // A token of a page read before sharding holds the legacy index's sort key.
+        let after = q
+            .start
+            .as_ref()
+            .map(|key| key.get(FIREHOSE_SK).or_else(|| key.get(GSI1SK)))
+            .map(|value| match value {
+                Some(AttributeValue::S(sk)) => Ok(sk.clone()),
+                _ => Err(internal("a firehose page token has no sort key")),
+            })
+            .transpose()?;
+        let merge = Merge {
+            sources,
+            // `~` sorts after every id character, so a bound on time includes that whole instant.
+            lower: q.from.map(Timestamp::sortable),
+            upper: q.to.map(|to| format!("{}~", to.sortable())),
+            descending: q.descending,
+            after,
+            projection: Some(&[PK, SK]),
         };
+        let page = self.merged(&merge, q.offset as usize, q.limit as usize).await?;
+        let ids = page
+            .items
+            .iter()
+            .map(|(_, item)| match item.get(PK).and_then(|pk| pk.as_s().ok()) {
+                Some(pk) => pk
+                    .strip_prefix("CUSTOMER#")
+                    .and_then(|id| CustomerId::parse(id).ok())
+                    .ok_or_else(|| internal("a firehose entry is not a customer")),
+                None => Err(internal("a firehose entry has no key")),
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut found = self.batch_get_customers(&ids).await?;
+        let next = match (page.more, page.items.last()) {
+            (true, Some((sk, _))) => Some(HashMap::from([(FIREHOSE_SK.to_owned(), AttributeValue::S(sk.clone()))])),
+            _ => None,
+        };
+        // In index order; a customer removed since the index was read is left out.
+        let items = ids.iter().filter_map(|id| found.remove(id)).collect();
+        Ok(Page { items, next })
+    }
 
-        let mut start = q.start.clone();
-        // `offset` skips items without returning them: read only their keys.
-        let mut to_skip = q.offset as i32;
-        while to_skip > 0 {
-            let out = query
-                .clone()
-                .limit(to_skip.min(1000))
-                .projection_expression(format!("#pk, {GSI1SK}, {PK}, {SK}"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            to_skip -= out.count;
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next: None,
-                });
+    /// Customers by id, in one parallel round of BatchGetItems of at most 100 keys each. Missing
+    /// customers are absent from the answer.
+    pub(crate) async fn batch_get_customers(&self, ids: &[CustomerId]) -> StoreResult<HashMap<CustomerId, Customer>> {
+        let batches = ids
+            .chunks(100)
+            .map(|chunk| self.batch_get(chunk.iter().map(keys::customer)));
+        let mut found = HashMap::new();
+        for items in futures::future::try_join_all(batches).await? {
+            for item in items {
+                let customer: Customer = versioned(item)?.item;
+                found.insert(customer.id, customer);
             }
         }
-
-        let (raw, next) = self
-            .query_page(query, q.limit, start, &[PK, SK, GSI1PK, GSI1SK])
-            .await?;
-        let items = raw
-            .into_iter()
-            .map(|item| versioned(item).map(|c| c.item))
-            .collect::<Result<_, _>>()?;
-        Ok(Page { items, next })
+        Ok(found)
     }
 }
 

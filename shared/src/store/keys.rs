@@ -1,17 +1,26 @@
 //! Every DynamoDB key of the single table, built here and nowhere else.
 //!
-//! | item                  | pk                              | sk                               | gsi1pk                  | gsi1sk                  |
-//! |-----------------------|---------------------------------|----------------------------------|-------------------------|-------------------------|
-//! | customer              | `CUSTOMER#<id>`                 | `CUSTOMER`                       | `BANK#<bank>#CUSTOMERS` | `<created, sortable>#<id>` |
-//! | customer number       | `BANK#<bank>#NUMBER#<number>`   | `NUMBER`                         |                         |                         |
-//! | user customer link    | `USER#<user>`                   | `LINK#<bank>#<customer id>`      |                         |                         |
-//! | customer's child      | `CUSTOMER#<id>`                 | `<KIND>#<child id>` (UUIDv7: creation order) |          |                         |
-//! | CRM event             | `BANK#<bank>#CRM_EVENTS`        | `<event id>` (UUIDv7)            |                         |                         |
-//! | idempotency record    | `IDEMPOTENCY#<user>#<key hash>` | `IDEMPOTENCY`                    |                         |                         |
-//! | (never written)       | `CONNECT`                       | `CONNECT`                        |                         |                         |
+//! | item                  | pk                                     | sk                               | firehose_pk (index `firehose`, keys only) | firehose_sk |
+//! |-----------------------|----------------------------------------|----------------------------------|-------------------------------------------|-------------|
+//! | customer              | `CUSTOMER#<id>`                        | `CUSTOMER`                       | `BANK#<bank>#CUSTOMERS#<shard>`           | `<created, sortable>#<id>` |
+//! | customer number       | `BANK#<bank>#NUMBER#<number>`          | `NUMBER`                         |                                           |             |
+//! | user customer link    | `USER#<user>`                          | `LINK#<bank>#<customer id>`      |                                           |             |
+//! | customer's child      | `CUSTOMER#<id>`                        | `<KIND>#<child id>` (UUIDv7: creation order) |                               |             |
+//! | CRM event             | `BANK#<bank>#CRM_EVENTS#<shard>`       | `<event id>` (UUIDv7)            |                                           |             |
+//! | idempotency record    | `IDEMPOTENCY#<user>#<key hash>`        | `IDEMPOTENCY`                    |                                           |             |
+//! | (never written)       | `CONNECT`                              | `CONNECT`                        |                                           |             |
 //!
 //! Children kinds: `CUSTOMER_ADDRESS`, `SOCIAL_MEDIA_HANDLE`, `TAX_RESIDENCE`, `CREDIT_LIMIT_ORDER`.
 //! No caller-named id may contain `#` (see `ids`), so keys cannot be forged across tenants.
+//!
+//! A bank's customers and CRM events are spread over [`Shards`] partitions by a hash of the item's
+//! id: a bank's writes never all land on one partition, and a list reads every shard in parallel
+//! and merges them (`store::merge`). The index `firehose` holds keys only, so a customer update
+//! writes the base item alone (1 WCU under 1 KB).
+//!
+//! Legacy keys (before sharding), read beside the shards until `local-api migrate` has moved them:
+//! customers in index `gsi1` under `BANK#<bank>#CUSTOMERS` (`gsi1pk`/`gsi1sk`, projection ALL),
+//! CRM events under `BANK#<bank>#CRM_EVENTS`.
 
 use crate::domain::ids::{BankId, CustomerId, CustomerNumber, UserId};
 use crate::domain::timestamp::Timestamp;
@@ -21,9 +30,16 @@ use std::fmt::Display;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
+/// The keys-only index of a bank's customers by creation time, and its key attributes.
+pub const FIREHOSE: &str = "firehose";
+pub const FIREHOSE_PK: &str = "firehose_pk";
+pub const FIREHOSE_SK: &str = "firehose_sk";
+/// The legacy index (projection ALL, one partition per bank) and its key attributes.
 pub const GSI1: &str = "gsi1";
 pub const GSI1PK: &str = "gsi1pk";
 pub const GSI1SK: &str = "gsi1sk";
+/// The sort key of a customer item.
+pub const CUSTOMER_SK: &str = "CUSTOMER";
 /// The TTL attribute (epoch seconds) of items that expire.
 pub const EXPIRES_AT: &str = "expires_at";
 
@@ -57,7 +73,7 @@ pub fn connect() -> ItemKey {
 pub fn customer(id: &CustomerId) -> ItemKey {
     ItemKey {
         pk: customer_pk(id),
-        sk: "CUSTOMER".into(),
+        sk: CUSTOMER_SK.into(),
     }
 }
 
@@ -70,8 +86,49 @@ pub fn customer_number(bank: &BankId, number: &CustomerNumber) -> ItemKey {
     }
 }
 
-/// The firehose index partition of a bank's customers.
-pub fn bank_customers(bank: &BankId) -> String {
+/// How many partitions a bank's customers (in the firehose index) and CRM events are spread over.
+/// It may be raised on a running table (the shards an item was written to stay among those read),
+/// never lowered without `local-api migrate`, which moves every item to its shard under the new count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shards(u16);
+
+impl Shards {
+    pub const DEFAULT: Shards = Shards(16);
+    pub const MAX: u16 = 256;
+
+    pub fn new(count: u16) -> Result<Self, String> {
+        if (1..=Self::MAX).contains(&count) {
+            Ok(Self(count))
+        } else {
+            Err(format!("must be between 1 and {}", Self::MAX))
+        }
+    }
+
+    pub fn count(self) -> u16 {
+        self.0
+    }
+
+    /// The shard of the item with this id: FNV-1a of the id's text, so it is stable, needs no
+    /// read, and spreads UUIDs evenly.
+    pub fn of(self, id: &impl Display) -> u16 {
+        let hash = id.to_string().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        (hash % u64::from(self.0)) as u16
+    }
+
+    pub fn all(self) -> impl Iterator<Item = u16> {
+        0..self.0
+    }
+}
+
+/// The firehose index partition of one shard of a bank's customers.
+pub fn bank_customers(bank: &BankId, shard: u16) -> String {
+    format!("BANK#{bank}#CUSTOMERS#{shard}")
+}
+
+/// The legacy firehose partition (index `gsi1`) of a bank's customers.
+pub fn legacy_bank_customers(bank: &BankId) -> String {
     format!("BANK#{bank}#CUSTOMERS")
 }
 
@@ -126,13 +183,19 @@ pub fn child(customer: &CustomerId, kind: ChildKind, id: impl Display) -> ItemKe
     }
 }
 
-pub fn crm_events_pk(bank: &BankId) -> String {
+/// The partition of one shard of a bank's CRM events.
+pub fn crm_events_pk(bank: &BankId, shard: u16) -> String {
+    format!("BANK#{bank}#CRM_EVENTS#{shard}")
+}
+
+/// The legacy partition of all a bank's CRM events.
+pub fn legacy_crm_events_pk(bank: &BankId) -> String {
     format!("BANK#{bank}#CRM_EVENTS")
 }
 
-pub fn crm_event(bank: &BankId, id: impl Display) -> ItemKey {
+pub fn crm_event(bank: &BankId, shards: Shards, id: impl Display) -> ItemKey {
     ItemKey {
-        pk: crm_events_pk(bank),
+        pk: crm_events_pk(bank, shards.of(&id)),
         sk: id.to_string(),
     }
 }
@@ -167,6 +230,30 @@ mod tests {
         assert!(link.sk.starts_with(&user_links_prefix(Some(&b1))));
         assert!(link.sk.starts_with(&user_links_prefix(None)));
         assert!(!link.sk.starts_with(&user_links_prefix(Some(&b2))));
+    }
+
+    #[test]
+    fn shards_are_stable_and_even() {
+        let shards = Shards::new(16).unwrap();
+        let ids: Vec<CustomerId> = (0..16_000).map(|_| CustomerId::new()).collect();
+        let mut counts = [0u32; 16];
+        for id in &ids {
+            assert_eq!(shards.of(id), shards.of(id));
+            counts[shards.of(id) as usize] += 1;
+        }
+        // 1,000 expected per shard; a fair hash stays well within ±20% (≈6 standard deviations).
+        for count in counts {
+            assert!((800..1200).contains(&count), "{counts:?}");
+        }
+        assert_eq!(Shards::new(1).unwrap().of(&ids[0]), 0);
+        assert!(Shards::new(0).is_err() && Shards::new(Shards::MAX + 1).is_err());
+        let bank = BankId::parse("b1").unwrap();
+        assert_ne!(bank_customers(&bank, 1), legacy_bank_customers(&bank));
+        assert!(
+            crm_event(&bank, shards, ids[0])
+                .pk
+                .starts_with(&legacy_crm_events_pk(&bank))
+        );
     }
 
     #[test]

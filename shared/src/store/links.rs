@@ -4,14 +4,12 @@ use super::error::{StoreError, StoreResult, internal, sdk_error};
 use super::idempotency::Record;
 use super::keys::{self, PK, SK};
 use super::page::{Key, Page};
-use super::{Part, Store, Tx, put_new, versioned};
+use super::{Part, Store, Tx, put_new};
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BankId, CustomerId, UserId};
 use crate::domain::link::UserCustomerLink;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::time::Duration;
 
 #[derive(Serialize, Deserialize)]
 struct LinkItem {
@@ -92,49 +90,5 @@ impl Store {
         // In link order; a customer that no longer exists is left out.
         let items = ids.iter().filter_map(|id| found.remove(id)).collect();
         Ok(Page { items, next })
-    }
-
-    async fn batch_get_customers(&self, ids: &[CustomerId]) -> StoreResult<HashMap<CustomerId, Customer>> {
-        let mut found = HashMap::new();
-        for chunk in ids.chunks(100) {
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(chunk.iter().map(|id| keys::customer(id).to_map()).collect()))
-                    .build()
-                    .map_err(internal)?,
-            );
-            let mut backoff = Duration::from_millis(20);
-            while let Some(request) = pending.take() {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(self.table(), request)
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
-                for item in out
-                    .responses
-                    .unwrap_or_default()
-                    .remove(self.table())
-                    .unwrap_or_default()
-                {
-                    let c: Customer = versioned(item)?.item;
-                    found.insert(c.id, c);
-                }
-                // Unprocessed keys come back under throttling: retry them with a short backoff.
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .filter(|k| !k.keys.is_empty());
-                if pending.is_some() {
-                    if backoff > Duration::from_secs(1) {
-                        return Err(StoreError::Unavailable);
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                }
-            }
-        }
-        Ok(found)
     }
 }

@@ -9,6 +9,8 @@ pub mod error;
 pub mod idempotency;
 pub mod keys;
 pub mod links;
+pub(crate) mod merge;
+pub mod migrate;
 pub mod page;
 pub mod records;
 
@@ -22,7 +24,8 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, ConditionCheck, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem,
 };
 use error::internal;
 use keys::{PK, SK};
@@ -73,6 +76,7 @@ impl Versions {
 pub struct Store {
     client: Client,
     table: String,
+    shards: keys::Shards,
 }
 
 /// An item with the version that `ETag`/`If-Match` compare.
@@ -87,7 +91,17 @@ impl Store {
         Self {
             client,
             table: table.into(),
+            shards: keys::Shards::DEFAULT,
         }
+    }
+
+    /// The store with a bank's customers and CRM events spread over `shards` partitions.
+    pub fn with_shards(self, shards: keys::Shards) -> Self {
+        Self { shards, ..self }
+    }
+
+    pub fn shards(&self) -> keys::Shards {
+        self.shards
     }
 
     pub fn client(&self) -> &Client {
@@ -226,6 +240,52 @@ impl Store {
             }
         }
         Ok(split_page(items, limit as usize, key_attributes))
+    }
+}
+
+impl Store {
+    /// The items at `keys` (those that exist), in one BatchGetItem of at most 100 keys. Keys left
+    /// unprocessed (under throttling) are asked again after a short, growing pause.
+    pub(crate) async fn batch_get(&self, keys: impl IntoIterator<Item = keys::ItemKey>) -> StoreResult<Vec<Item>> {
+        let keys: Vec<Item> = keys.into_iter().map(|k| k.to_map()).collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .build()
+                .map_err(internal)?,
+        );
+        let mut found = Vec::new();
+        let mut backoff = Duration::from_millis(20);
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(self.table(), request)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            found.extend(
+                out.responses
+                    .unwrap_or_default()
+                    .remove(self.table())
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.table()))
+                .filter(|k| !k.keys.is_empty());
+            if pending.is_some() {
+                if backoff > Duration::from_secs(1) {
+                    return Err(StoreError::Unavailable);
+                }
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+        }
+        Ok(found)
     }
 }
 

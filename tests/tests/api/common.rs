@@ -121,7 +121,11 @@ impl Api {
         );
         let table = unique("api");
         let client = shared::config::dynamodb_client().expect("DynamoDB client");
-        let state = AppState::new(client, table.clone(), PAGE_SECRET.as_bytes()).expect("state");
+        // `SHARDS` (16 when unset): `make test` runs the firehose and CRM event tests with 1 and 64 too.
+        let shards = shared::config::shards().expect("SHARDS");
+        let state = AppState::new(client, table.clone(), PAGE_SECRET.as_bytes())
+            .expect("state")
+            .with_shards(shards);
         let key_dir = std::env::temp_dir().join(unique("api-tests-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");

@@ -450,3 +450,30 @@ async fn events_racing_renames_all_succeed() {
     let last = api.post(&path, &staff, &body).await;
     assert_eq!(last.body["customer_name"], now.body["legal_name"]);
 }
+
+/// Events of many customers spread over every shard come back in creation order, page after page,
+/// whatever `SHARDS` the test runs with.
+// contract: C-SCALE-1
+#[tokio::test]
+async fn events_of_every_shard_merge_in_creation_order() {
+    let api = Api::start().await;
+    let staff = api.staff("b1");
+    let customers = [
+        api.create_customer("b1", json!({})).await,
+        api.create_customer("b1", json!({})).await,
+        api.create_customer("b1", json!({})).await,
+    ];
+    let mut created = Vec::new();
+    for i in 0..30 {
+        created.push(create(&api, "b1", &customers[i % 3]).await);
+    }
+    for limit in [1, 4, 30, 100] {
+        let pages = api.pages(&format!("{}?limit={limit}", events("b1")), &staff).await;
+        assert_eq!(pages.len(), 30usize.div_ceil(limit), "pages of {limit}");
+        assert_eq!(
+            pages.iter().flat_map(ids).collect::<Vec<_>>(),
+            created,
+            "pages of {limit}: every event once, oldest first"
+        );
+    }
+}

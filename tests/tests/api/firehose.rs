@@ -173,3 +173,79 @@ async fn firehose_rejects_bad_parameters_and_foreign_tokens() {
     .expect(403);
     api.get("/v1/banks/b%231/firehose/customers", &staff).await.expect(400);
 }
+
+/// Enough customers that every shard holds several (or none, at 64 shards): whatever `SHARDS` the
+/// test runs with, the merged list is exactly creation order, page by page and window by window.
+// contract: C-PAGE-6, C-SCALE-1
+#[tokio::test]
+async fn firehose_pages_and_offsets_merge_every_shard_in_creation_order() {
+    let api = Api::start().await;
+    let staff = api.staff("b1");
+    let mut created = Vec::new();
+    for _ in 0..40 {
+        created.push(api.create_customer("b1", json!({})).await);
+    }
+    let _elsewhere = api.create_customer("b2", json!({})).await;
+    let mut newest_first = created.clone();
+    newest_first.reverse();
+
+    for (direction, expected) in [("ASC", &created), ("DESC", &newest_first)] {
+        let all = api
+            .get(
+                &format!("/v1/banks/b1/firehose/customers?sort_direction={direction}&limit=500"),
+                &staff,
+            )
+            .await;
+        assert_eq!(&ids(&all), expected, "{direction}: one page");
+        for limit in [1, 3, 7, 40] {
+            let pages = api
+                .pages(
+                    &format!("/v1/banks/b1/firehose/customers?sort_direction={direction}&limit={limit}"),
+                    &staff,
+                )
+                .await;
+            assert_eq!(
+                &pages.iter().flat_map(ids).collect::<Vec<_>>(),
+                expected,
+                "{direction}, pages of {limit}"
+            );
+            assert_eq!(pages.len(), 40usize.div_ceil(limit), "no empty last page");
+        }
+        for (offset, limit) in [(0, 5), (13, 4), (35, 10), (39, 1), (40, 3)] {
+            let window = api
+                .get(
+                    &format!(
+                        "/v1/banks/b1/firehose/customers?sort_direction={direction}&offset={offset}&limit={limit}"
+                    ),
+                    &staff,
+                )
+                .await;
+            let end = (offset + limit).min(expected.len());
+            assert_eq!(
+                ids(&window),
+                expected[offset..end],
+                "{direction}, offset {offset}, limit {limit}"
+            );
+            assert_eq!(
+                window.body.get("next_page_token").is_some(),
+                end < expected.len(),
+                "{direction}, offset {offset}: a token exactly when more follow"
+            );
+            // The token of an offset page continues right after it.
+            if let Some(token) = window.body["next_page_token"].as_str() {
+                let next = api
+                    .get(
+                        &format!("/v1/banks/b1/firehose/customers?sort_direction={direction}&limit={limit}&page_token={token}"),
+                        &staff,
+                    )
+                    .await;
+                let next_end = (end + limit).min(expected.len());
+                assert_eq!(
+                    ids(&next),
+                    expected[end..next_end],
+                    "{direction}, after offset {offset}"
+                );
+            }
+        }
+    }
+}

@@ -15,5 +15,6 @@ mod idempotency;
 mod lambda_service;
 mod links;
 mod races;
+mod scale;
 mod social_media;
 mod tax_residences;
