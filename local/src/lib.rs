@@ -6,6 +6,7 @@
 pub mod docs;
 pub mod gateway;
 pub mod iam;
+pub mod import;
 pub mod invoke;
 pub mod keys;
 pub mod lambda;

@@ -29,6 +29,12 @@ const USAGE: &str = "usage:
                      (LOCAL_DIR/migrate-<table>.json), pages of N items (up to 1 MB), at most N
                      pages per segment per run; the
                      same against a deployed table (no DYNAMODB_ENDPOINT; docs/scale.md)
+  local-api import FILE.jsonl --bank B [--import-id ID] [--parallel N] [--stop-after LINE]
+                     create the customers of FILE (one POST /v1/customers body per line) at bank B
+                     in TABLE_NAME, validated as the route does, N at once (32), each line at most
+                     once (its customer id derives from B, ID (the file's name) and its line number);
+                     resumable from FILE.import-state.json, rejected lines and why in
+                     FILE.rejected.jsonl; against a deployed table as migrate (docs/scale.md)
   local-api seed     load the demo bank (demo-bank: customers, their records, links) into TABLE_NAME;
                      idempotent (fixed ids: a second run creates nothing)
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
@@ -58,6 +64,7 @@ async fn main() -> ExitCode {
         Some("iam-report") if args.len() == 2 => iam_report(&args[1]),
         Some("seed") if args.len() == 1 => seed().await,
         Some("migrate") => migrate(&local_dir, &args[1..]).await,
+        Some("import") => import(&args[1..]).await,
         _ => Err(USAGE.into()),
     };
     match result {
@@ -218,6 +225,45 @@ async fn migrate(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box
         } else {
             format!("stopped: run it again to continue from {}", options.state.display())
         }
+    );
+    Ok(())
+}
+
+async fn import(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let mut it = args.iter();
+    let file = it.next().filter(|f| !f.starts_with("--")).ok_or(USAGE)?;
+    let (mut bank, mut import_id, mut parallel, mut stop_after) = (None, None, None, None);
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--bank" => bank = Some(flag_value::<String>(flag, it.next())?),
+            "--import-id" => import_id = Some(flag_value::<String>(flag, it.next())?),
+            "--parallel" => parallel = Some(flag_value::<usize>(flag, it.next())?),
+            "--stop-after" => stop_after = Some(flag_value::<u64>(flag, it.next())?),
+            other => return Err(format!("unknown option {other}\n{USAGE}").into()),
+        }
+    }
+    let bank = shared::domain::ids::BankId::parse(bank.as_deref().ok_or(format!("--bank is required\n{USAGE}"))?)
+        .map_err(|why| format!("--bank {why}"))?;
+    let mut options = local_api::import::Options::new(PathBuf::from(file), bank);
+    options.import_id = import_id.unwrap_or(options.import_id);
+    options.parallel = parallel.unwrap_or(options.parallel);
+    options.stop_after = stop_after;
+    options.progress = true;
+    let store = store_from_env()?;
+    let r = local_api::import::run(&store, &options).await?;
+    println!(
+        "import: {} created, {} already imported, {} rejected (in {}){} in {:.1} s, {:.0} lines/s",
+        r.created,
+        r.already,
+        r.rejected,
+        options.rejected.display(),
+        if r.resumed_from > 1 {
+            format!(", from line {}", r.resumed_from)
+        } else {
+            String::new()
+        },
+        r.seconds,
+        r.rate()
     );
     Ok(())
 }

@@ -143,6 +143,17 @@ macro_rules! server_id {
 
 server_id!(CustomerId);
 server_id!(UserCustomerLinkId);
+
+impl CustomerId {
+    /// The id of a customer that must be created at most once for `seed` (a bulk import's line):
+    /// a UUIDv8 of the seed's SHA-256, so every attempt at that line names the same customer.
+    pub fn derived(seed: &[u8]) -> Self {
+        let digest = ring::digest::digest(&ring::digest::SHA256, seed);
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest.as_ref()[..16]);
+        Self(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+    }
+}
 server_id!(CustomerAddressId);
 server_id!(SocialMediaHandleId);
 server_id!(TaxResidenceId);
