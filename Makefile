@@ -59,8 +59,12 @@ arm64-check: venv ## The template's default arm64: build for it, run every event
 	scripts/arm64-check.sh
 
 .PHONY: bench
-bench: venv ## Benchmark (not part of test): size, cold start, latency, RSS, DynamoDB cost, throughput -> bench/results.md
+bench: venv ## Benchmark (not part of test): size, cold start, latency, RSS, DynamoDB cost, throughput, peers, bulk import -> bench/results.md, then make model
 	scripts/bench.sh
+
+.PHONY: model
+model: ## Partition load model of a bank of 10M customers from bench/capacity.json (make bench) -> bench/model.md
+	$(CARGO) run -q --release -p bench --bin model
 
 actionlint: venv ## actionlint on the GitHub workflows (.github/workflows)
 	$(VENV)/bin/actionlint .github/workflows/*.yml

@@ -2,7 +2,9 @@
 # `make bench`: builds every function as `sam build` does (scripts/build.sh, for this machine's
 # architecture, so that the binaries run here), builds the baselines and local-api with the same
 # release profile (`cargo lambda build --release`), starts an in-memory DynamoDB Local, and runs
-# bench's `runtime-harness`, which prints the results table and writes bench/results.md.
+# bench's `runtime-harness`, which prints the results table and writes bench/results.md (and
+# bench/capacity.json), then `model`, the partition load model (bench/model.md). The Python and
+# Node.js peers of GET customer are installed by scripts/bench-peers.sh into bench/peers/.build/.
 #
 # Everything stays on 127.0.0.1: DynamoDB Local on BENCH_DDB_PORT (8796), the DynamoDB counting
 # proxy on BENCH_PROXY_PORT (8797), the Lambda Runtime APIs on BENCH_RUNTIME_PORT (3797) and
@@ -15,6 +17,8 @@
 #   BENCH_SOAK (10000)        invocations per binary before the last RSS reading
 #   BENCH_LOAD_SECONDS (30)   load time of local-api and of the GetItem baseline each, in 3 alternating
 #                             rounds; BENCH_CONNECTIONS (64) the concurrency
+#   BENCH_IMPORT_LINES (100000) customers generated for the bulk import run (local-api import, killed
+#                             at a third and resumed); 0: none
 #   BENCH_INIT_ENV            NAME=value[,...]: an extra cold-start row per DynamoDB function with
 #                             these variables; default DYNAMODB_CONNECT_AT_INIT=true (the template's
 #                             ConnectAtInit), so that both ways are measured; empty: no extra rows
@@ -86,6 +90,10 @@ fi
 # from the harness.
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 unset AWS_PROFILE AWS_SESSION_TOKEN
+# The Python and Node.js peers of GET customer (each one skipped, and said so, when it cannot be installed).
+scripts/bench-peers.sh
 "$BENCH_BIN_DIR/runtime-harness/bootstrap" || status=$?
+# The partition load model, from what the harness just measured (bench/capacity.json).
+"$BENCH_BIN_DIR/model/bootstrap" >/dev/null || status=$?
 echo "bench: done in $((SECONDS - started)) s" >&2
 exit "$status"

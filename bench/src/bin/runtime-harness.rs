@@ -63,6 +63,10 @@ struct Config {
     load_seconds: u64,
     connections: usize,
     init_env: Vec<(String, String)>,
+    /// Where `scripts/bench-peers.sh` installed the peers.
+    peers_dir: PathBuf,
+    /// Lines of the bulk import run (0: none).
+    import_lines: u64,
 }
 
 fn setting<T: FromStr>(name: &str, default: T) -> Result<T, String> {
@@ -102,6 +106,8 @@ impl Config {
             load_seconds: setting("BENCH_LOAD_SECONDS", 30)?,
             connections: setting("BENCH_CONNECTIONS", 64)?,
             init_env,
+            peers_dir: setting("BENCH_PEERS_DIR", root.join("bench/peers/.build"))?,
+            import_lines: setting("BENCH_IMPORT_LINES", 100_000)?,
             root,
             work,
         };
@@ -161,6 +167,8 @@ enum Kind {
     Hello,
     GetItemLambda,
     Function,
+    /// The same GET customer in another language (`bench::peers`).
+    Peer,
 }
 
 /// A binary under test and what was measured of it.
@@ -187,6 +195,8 @@ struct Measured {
     getitem_lambda: Vec<f64>,
     rss_warm_kib: Option<u64>,
     rss_soak_kib: Option<u64>,
+    /// CPU (user + system) per warm invocation, microseconds.
+    cpu_us: Option<f64>,
     peak_kib: Option<u64>,
     invocations: u64,
     rejected: u64,
@@ -338,6 +348,11 @@ async fn run() -> Result<bool, String> {
     // ----- what is measured
     let functions = fixture::functions(&template)?;
     let mut subjects = subjects(&config, &functions, &env_json, &table, &keys.jwks_json(), &token)?;
+    let (peers, missing_peers) = bench::peers::find(&config.peers_dir);
+    for (label, why) in &missing_peers {
+        progress(format!("{label}: not measured: {why}"));
+    }
+    subjects.extend(peer_subjects(&config, &subjects, peers, &table)?);
 
     // ----- 1. package size
     progress("package sizes (zip -9 of each bootstrap)");
@@ -345,7 +360,17 @@ async fn run() -> Result<bool, String> {
     std::fs::create_dir_all(&zips).map_err(|e| e.to_string())?;
     for subject in subjects.iter_mut().filter(|s| !s.cold_only) {
         let zip = zips.join(format!("{}.zip", subject.launch.function_name));
-        subject.m.zip_bytes = Some(zipped_size(&subject.launch.bootstrap, &zip)?);
+        // A peer's package is its directory: handler, dependencies and bootstrap.
+        let package = match subject.kind {
+            Kind::Peer => subject
+                .launch
+                .bootstrap
+                .parent()
+                .unwrap_or(Path::new("."))
+                .to_path_buf(),
+            _ => subject.launch.bootstrap.clone(),
+        };
+        subject.m.zip_bytes = Some(zipped_size(&package, &zip)?);
     }
 
     // DynamoDB Local is a JVM: its first few hundred calls of an operation run interpreted. A first
@@ -483,10 +508,57 @@ async fn run() -> Result<bool, String> {
     }
     drop(proxy);
     drop(api);
+    // What `make model` needs: each route's measured capacity, and the size of each kind of item
+    // the events left in the table.
+    let capacity = bench::capacity::Capacity {
+        written: machine_start["date"].clone(),
+        item_bytes: bench::capacity::item_sizes(&client, &table).await?,
+        routes: costs
+            .iter()
+            .filter(|c| c.canonical && c.ok())
+            .map(|c| bench::capacity::RouteCapacity {
+                route: format!("{} {}", c.method, c.resource),
+                rcu: c.rcu(),
+                wcu: c.wcu(),
+                trips: c.trips(),
+            })
+            .collect(),
+    };
+    let capacity_file = config.out.with_file_name("capacity.json");
+    std::fs::write(
+        &capacity_file,
+        serde_json::to_string_pretty(&capacity).map_err(|e| e.to_string())? + "\n",
+    )
+    .map_err(|e| format!("{}: {e}", capacity_file.display()))?;
 
     // ----- 5. throughput: the local API under wrk, in turns with DynamoDB Local's own GetItem
     progress("throughput: warming local-api and the GetItem baseline up (5 s each)");
     let (api_load, ddb_load) = throughput(&config, &table, &page_secret, &keys_dir, &token).await;
+
+    // ----- 6. bulk onboarding through `local-api import`, killed part-way and resumed
+    let import = if config.import_lines > 0 {
+        progress(format!(
+            "bulk import: {} customers through local-api import, killed at a third and resumed",
+            config.import_lines
+        ));
+        let definition = local_api::template::Template::load(&template)
+            .map_err(|e| e.to_string())?
+            .table;
+        Some(
+            bench::import::run(
+                &config.bin_dir.join("local-api/bootstrap"),
+                &config.work,
+                &client,
+                &config.ddb_endpoint(),
+                &definition,
+                config.import_lines,
+                32,
+            )
+            .await,
+        )
+    } else {
+        None
+    };
 
     // ----- report
     let machine_end = machine();
@@ -500,6 +572,8 @@ async fn run() -> Result<bool, String> {
         machine_start: &machine_start,
         machine_end: &machine_end,
         elapsed: started.elapsed(),
+        missing_peers: &missing_peers,
+        import: &import,
     };
     let (printed, document) = report.render();
     println!("{printed}");
@@ -513,7 +587,10 @@ async fn run() -> Result<bool, String> {
     let ok = subjects.iter().all(|s| s.m.errors.is_empty() && s.m.rejected == 0)
         && cost_errors.is_empty()
         && api_load.is_ok()
-        && ddb_load.is_ok();
+        && ddb_load.is_ok()
+        && import
+            .as_ref()
+            .is_none_or(|i| i.as_ref().is_ok_and(|i| i.customers == i.lines));
     Ok(ok)
 }
 
@@ -740,6 +817,43 @@ fn subjects(
     Ok(subjects)
 }
 
+/// The peers, timed with the Rust customers function's event against the same table.
+fn peer_subjects(
+    config: &Config,
+    subjects: &[Subject],
+    peers: Vec<bench::peers::Peer>,
+    table: &str,
+) -> Result<Vec<Subject>, String> {
+    let rust = subjects
+        .iter()
+        .find(|s| s.kind == Kind::Function && !s.cold_only && s.label == "customers")
+        .ok_or("no customers function to compare the peers with")?;
+    Ok(peers
+        .into_iter()
+        .map(|peer| Subject {
+            label: peer.label.into(),
+            kind: Kind::Peer,
+            cold_only: false,
+            function: None,
+            launch: Launch {
+                label: peer.name.into(),
+                function_name: format!("peer-{}", peer.name),
+                bootstrap: peer.dir.join("bootstrap"),
+                env: vec![
+                    ("TABLE_NAME".into(), table.into()),
+                    ("DYNAMODB_ENDPOINT".into(), config.ddb_endpoint()),
+                ],
+                log: Some(config.work.join("logs").join(format!("peer-{}.log", peer.name))),
+                timeout: bench::runtime::TIMEOUT,
+                memory_mb: 128,
+                access_key_id: "local".into(),
+            },
+            payload: rust.payload.clone(),
+            m: Measured::default(),
+        })
+        .collect())
+}
+
 /// Runs the subject for `PRIME` untimed invocations, so that DynamoDB Local has compiled the paths
 /// of its request.
 async fn prime(api: &mut RuntimeApi, subject: &Subject, n: &mut u64) -> Result<(), String> {
@@ -810,6 +924,7 @@ async fn warm(
     *n += 1;
     api.invoke(&mut process, Some(poll), subject.payload.render(*n)).await?;
     subject.m.invocations = 1;
+    let cpu_start = cpu::process_seconds(process.pid());
     let mut baseline_samples = Vec::with_capacity(config.warm);
     for _block in 0..config.warm / BLOCK {
         for _ in 0..BLOCK {
@@ -852,6 +967,9 @@ async fn warm(
     let (rss, peak) = process.memory_kib()?;
     subject.m.rss_soak_kib = Some(rss);
     subject.m.peak_kib = Some(peak);
+    if let (Some(a), Some(b)) = (cpu_start, cpu::process_seconds(process.pid())) {
+        subject.m.cpu_us = Some((b - a) * 1e6 / (subject.m.invocations - 1) as f64);
+    }
     Ok(baseline_samples)
 }
 
@@ -872,6 +990,27 @@ fn reject(subject: &mut Subject, invoked: &Invoked) {
 /// not installed).
 fn zipped_size(bootstrap: &Path, zip: &Path) -> Result<u64, String> {
     let _ = std::fs::remove_file(zip);
+    if bootstrap.is_dir() {
+        // A peer's package: every file under the directory, with its relative path.
+        let script = "import os, sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED, compresslevel=9) as z:\n    \
+             for root, _, files in os.walk(sys.argv[2]):\n        \
+             for f in files:\n            \
+             p = os.path.join(root, f)\n            \
+             z.write(p, os.path.relpath(p, sys.argv[2]))";
+        let status = Command::new("python3")
+            .args(["-c", script])
+            .arg(zip)
+            .arg(bootstrap)
+            .status()
+            .map_err(|e| format!("python3 cannot zip {}: {e}", bootstrap.display()))?;
+        if !status.success() {
+            return Err(format!("cannot zip {}", bootstrap.display()));
+        }
+        return std::fs::metadata(zip)
+            .map(|m| m.len())
+            .map_err(|e| format!("{}: {e}", zip.display()));
+    }
     let zipped = Command::new("zip")
         .args(["-9", "-q", "-j", "-X"])
         .arg(zip)
@@ -1227,6 +1366,9 @@ struct Report<'a> {
     machine_start: &'a BTreeMap<&'static str, String>,
     machine_end: &'a BTreeMap<&'static str, String>,
     elapsed: Duration,
+    /// Peers that could not be installed: (label, why).
+    missing_peers: &'a [(&'static str, String)],
+    import: &'a Option<Result<bench::import::ImportRun, String>>,
 }
 
 fn ms(micros: f64) -> String {
@@ -1280,7 +1422,12 @@ impl Report<'_> {
         let group = |s: &Subject| s.function.as_ref().map(|f| f.group.clone());
         self.subjects
             .iter()
-            .find(|s| !s.cold_only && s.kind == subject.kind && group(s) == group(subject))
+            .find(|s| {
+                !s.cold_only
+                    && s.kind == subject.kind
+                    && group(s) == group(subject)
+                    && (s.kind != Kind::Peer || s.label == subject.label)
+            })
             .map(|s| median(&s.m.warm))
             .filter(|w| w.n > 0)
             .map(|w| w.p50)
@@ -1335,8 +1482,8 @@ impl Report<'_> {
                 } else {
                     median(&m.raw)
                 };
-                let uses_dynamodb =
-                    s.kind == Kind::GetItemLambda || s.function.as_ref().is_some_and(|f| f.group != "authorizer");
+                let uses_dynamodb = matches!(s.kind, Kind::GetItemLambda | Kind::Peer)
+                    || s.function.as_ref().is_some_and(|f| f.group != "authorizer");
                 if uses_dynamodb && raw.n > 0 {
                     format!(
                         "{} / {} ({} / {})",
@@ -1805,6 +1952,98 @@ impl Report<'_> {
     }
 
     /// (what is printed, the whole `results.md`).
+    /// The Rust customers function beside its peers, with Rust ÷ peer ratios.
+    fn peers_table(&self) -> String {
+        let Some(rust) = self
+            .subjects
+            .iter()
+            .find(|s| s.kind == Kind::Function && !s.cold_only && s.label == "customers")
+        else {
+            return String::new();
+        };
+        let mut t = String::from(
+            "| GET customer | zipped package | init: median | first invocation: median | warm p50 / p99 | CPU per warm invocation | peak RSS | Rust ÷ peer: package · init · first · warm p50 · CPU · peak RSS |\n\
+             |---|---|---|---|---|---|---|---|\n",
+        );
+        let row = |s: &Subject| {
+            let m = &s.m;
+            let (init, first, warm) = (median(&m.inits), median(&m.firsts), median(&m.warm));
+            (
+                m.zip_bytes.map(|z| z as f64),
+                (init.n > 0).then_some(init.p50 * 1e3),
+                (first.n > 0).then_some(first.p50 * 1e3),
+                (warm.n > 0).then_some((warm.p50, warm.p99)),
+                m.cpu_us,
+                m.peak_kib.map(|p| p as f64 * 1024.0),
+            )
+        };
+        let r = row(rust);
+        let cell = |v: Option<String>| v.unwrap_or_else(|| "–".into());
+        for s in std::iter::once(rust).chain(self.subjects.iter().filter(|s| s.kind == Kind::Peer)) {
+            let p = row(s);
+            let ratios = if s.kind == Kind::Peer {
+                let q = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) => ratio(a, b),
+                    _ => "–".into(),
+                };
+                format!(
+                    "{} · {} · {} · {} · {} · {}",
+                    q(r.0, p.0),
+                    q(r.1, p.1),
+                    q(r.2, p.2),
+                    q(r.3.map(|w| w.0), p.3.map(|w| w.0)),
+                    q(r.4, p.4),
+                    q(r.5, p.5)
+                )
+            } else {
+                String::new()
+            };
+            let label = if s.kind == Kind::Peer {
+                s.label.clone()
+            } else {
+                "Rust (customers function)".into()
+            };
+            let _ = writeln!(
+                t,
+                "| {label} | {} | {} | {} | {} | {} | {} | {ratios} |",
+                cell(p.0.map(mib)),
+                cell(p.1.map(ms)),
+                cell(p.2.map(ms)),
+                cell(p.3.map(|(a, b)| format!("{} / {}", ms(a), ms(b)))),
+                cell(p.4.map(ms)),
+                cell(p.5.map(mib)),
+            );
+        }
+        for (label, why) in self.missing_peers {
+            let _ = writeln!(t, "| {label} | not measured: {why} | | | | | | |");
+        }
+        t
+    }
+
+    fn import_section(&self) -> String {
+        match self.import {
+            None => "Not run (BENCH_IMPORT_LINES=0).\n".into(),
+            Some(Err(e)) => format!("Failed: {e}\n"),
+            Some(Ok(i)) => format!(
+                "{} generated customers (every field of the create route filled) imported by `local-api import` (release, \
+                 {} creates in flight) into a table of their own in DynamoDB Local: killed (SIGKILL) when the lines \
+                 below {} were done, then run again to the end. {:.1} s in all, **{:.0} customers/s**; the table then \
+                 holds {} customers ({}).\n",
+                i.lines,
+                i.parallel,
+                i.killed_at,
+                i.seconds,
+                i.rate(),
+                i.customers,
+                if i.customers == i.lines {
+                    "exactly one per line"
+                } else {
+                    "NOT one per line"
+                }
+            ),
+        }
+    }
+
     fn render(&self) -> (String, String) {
         let main = self.main_table();
         let costs = self.cost_table();
@@ -1815,8 +2054,10 @@ impl Report<'_> {
         } else {
             format!("\n### Errors\n\n{errors}")
         };
+        let peers = self.peers_table();
+        let import = self.import_section();
         let printed = format!(
-            "{main}\nDynamoDB cost per route (one request each; ↳ = variant):\n\n{costs}\nTargets:\n\n{targets}{errors_section}"
+            "{main}\nPeers:\n\n{peers}\nBulk import:\n\n{import}\nDynamoDB cost per route (one request each; ↳ = variant):\n\n{costs}\nTargets:\n\n{targets}{errors_section}"
         );
 
         let m = self.machine_start;
@@ -1850,6 +2091,17 @@ impl Report<'_> {
             .map(|s| format!("{}: {}", s.label, s.payload.describe()))
             .collect();
         let _ = writeln!(doc, "Timed with: {}.\n", timed.join("; "));
+        let _ = writeln!(
+            doc,
+            "## Peers: the same GET customer in Python and Node.js\n\nThe Rust customers function beside the same route \
+             written in Python 3.11 with boto3 and in Node.js 20 with the AWS SDK v3 (`bench/peers/`: the same checks of the \
+             authorizer's context, the same strongly consistent GetItem, clients created at init), each started by its \
+             official runtime interface client (`awslambdaric`, `aws-lambda-ric`) as its `bootstrap`, timed in the same \
+             rounds as every row above with the same event and table. A peer's package is its directory zipped: handler, \
+             runtime interface client and SDK (on Lambda's managed runtimes the client and, for Python, boto3 come with \
+             the runtime). CPU is user + system time of the process per warm invocation.\n\n{peers}"
+        );
+        let _ = writeln!(doc, "## Bulk import\n\n{import}");
         let _ = writeln!(
             doc,
             "## DynamoDB cost per route\n\nOne request per route, with its event from `events/<group>/` (the \

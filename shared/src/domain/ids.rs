@@ -50,7 +50,7 @@ named_id!(
     CustomerNumber
 );
 /// Fills `bytes` from the system's secure random source; false if it failed.
-pub(crate) fn random(bytes: &mut [u8]) -> bool {
+pub fn random(bytes: &mut [u8]) -> bool {
     use ring::rand::{SecureRandom, SystemRandom};
     SystemRandom::new().fill(bytes).is_ok()
 }
