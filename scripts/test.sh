@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test` (minus the template lint): the contract check, fmt, clippy, then the whole workspace's
-# tests against ONE in-memory DynamoDB Local, which is stopped afterwards even when something fails.
+# tests against ONE in-memory DynamoDB Local, which is stopped afterwards even when something fails,
+# and the firehose, CRM event and scale tests again with 1 and with 64 shards (SHARDS).
 # Then what ships: `make build` (when missing or stale), and the black-box API suites, the events
 # and the contract again through the built bootstraps behind the local gateway
 # (API_TESTS_MODE=lambda), and `make invoke` of every function; then the template's default arm64:
