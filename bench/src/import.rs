@@ -112,13 +112,7 @@ pub async fn run(
             .stderr(Stdio::null());
         c
     };
-    let done_below = || {
-        std::fs::read(&state)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["done_below"].as_u64())
-            .unwrap_or(0)
-    };
+    let done_below = || local_api::import::done_below(&state).unwrap_or(0);
     let started = Instant::now();
     let mut child = command().spawn().map_err(|e| format!("{}: {e}", local_api.display()))?;
     while done_below() < lines / 3 {

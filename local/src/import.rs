@@ -121,6 +121,12 @@ fn describe(error: ApiError) -> String {
     }
 }
 
+/// Where the import whose state file is `state` stands: every line below this one is done.
+pub fn done_below(state: &std::path::Path) -> Option<u64> {
+    let bytes = std::fs::read(state).ok()?;
+    serde_json::from_slice::<State>(&bytes).ok().map(|s| s.done_below)
+}
+
 fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }

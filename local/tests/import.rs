@@ -9,23 +9,8 @@ use shared::store::Store;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", shared::domain::ids::CustomerId::new())
-}
-
-async fn fresh_store() -> Store {
-    assert!(
-        std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
-        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
-    );
-    let client = shared::config::dynamodb_client().expect("DynamoDB client");
-    let table = unique("import");
-    let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
-    local_api::table::ensure_table(&client, &table, &template.table)
-        .await
-        .expect("create table");
-    Store::new(client, table)
-}
+mod support;
+use support::{fresh_store, unique};
 
 /// The customers in the table (a Scan: tests only), and how many distinct numbers they have.
 async fn customers(store: &Store) -> (usize, usize) {
@@ -82,7 +67,7 @@ fn valid(i: usize) -> String {
 
 #[tokio::test]
 async fn valid_lines_are_created_once_and_bad_ones_reported_with_their_reason() {
-    let store = fresh_store().await;
+    let store = fresh_store("import").await;
     let mut lines: Vec<String> = (0..300).map(valid).collect();
     let bad = [
         (r#"{"legal_name": ""}"#, "legal_name"),
@@ -148,7 +133,7 @@ async fn valid_lines_are_created_once_and_bad_ones_reported_with_their_reason() 
 /// The real binary, killed (SIGKILL) part-way, then run again: exactly every line, once.
 #[tokio::test]
 async fn a_killed_import_resumes_and_leaves_exactly_one_customer_per_line() {
-    let store = fresh_store().await;
+    let store = fresh_store("import").await;
     let lines: Vec<String> = (0..3000).map(valid).collect();
     let dir = std::env::temp_dir().join(unique("import-kill"));
     let file = write_lines(&dir, &lines);
@@ -163,13 +148,7 @@ async fn a_killed_import_resumes_and_leaves_exactly_one_customer_per_line() {
     };
     let mut child = command().spawn().expect("local-api import");
     let started = Instant::now();
-    let done_below = || {
-        std::fs::read(&state)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["done_below"].as_u64())
-            .unwrap_or(0)
-    };
+    let done_below = || local_api::import::done_below(&state).unwrap_or(0);
     while done_below() < 300 {
         assert!(started.elapsed() < Duration::from_secs(120), "no progress");
         assert!(

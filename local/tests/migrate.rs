@@ -8,26 +8,15 @@ use shared::domain::ids::BankId;
 use shared::store::Store;
 use shared::store::customers::BankCustomersQuery;
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", shared::domain::ids::CustomerId::new())
-}
+mod support;
+use support::{fresh_store, unique};
 
 fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
 async fn demo_store() -> Store {
-    assert!(
-        std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
-        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
-    );
-    let client = shared::config::dynamodb_client().expect("DynamoDB client");
-    let table = unique("migrate");
-    let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
-    local_api::table::ensure_table(&client, &table, &template.table)
-        .await
-        .expect("create table");
-    let store = Store::new(client, table);
+    let store = fresh_store("migrate").await;
     local_api::seed::run(&store).await.expect("seed");
     store
 }

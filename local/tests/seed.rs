@@ -7,33 +7,14 @@ use http::{Request, StatusCode};
 use local_api::seed::{self, Tally};
 use serde_json::Value;
 use shared::AppState;
-use shared::store::Store;
 use tower::ServiceExt;
 
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", shared::domain::ids::CustomerId::new())
-}
-
-/// A store on a new table with the template's definition.
-async fn fresh_store() -> Store {
-    assert!(
-        std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
-        "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
-    );
-    let client = shared::config::dynamodb_client().expect("DynamoDB client");
-    let table = unique("seed");
-    let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
-    assert!(
-        local_api::table::ensure_table(&client, &table, &template.table)
-            .await
-            .expect("create table")
-    );
-    Store::new(client, table)
-}
+mod support;
+use support::{fresh_store, unique};
 
 #[tokio::test]
 async fn seeding_twice_creates_everything_once() {
-    let store = fresh_store().await;
+    let store = fresh_store("seed").await;
 
     let first = seed::run(&store).await.expect("first seed");
     let created = |n| Tally { created: n, found: 0 };
@@ -107,7 +88,7 @@ async fn seeding_twice_creates_everything_once() {
 
 #[tokio::test]
 async fn a_conflict_that_is_not_the_demo_item_stops_the_seed() {
-    let store = fresh_store().await;
+    let store = fresh_store("seed").await;
     // A customer of the user's own takes the first demo customer's number.
     let body =
         serde_json::json!({"bank_id": "demo-bank", "legal_name": "Someone Else", "customer_number": "100200300401"});

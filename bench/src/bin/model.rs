@@ -352,24 +352,20 @@ impl Model {
                     keys::legacy_crm_events_pk(bank),
                     rcu((CRM_PAGE + 1) * s.crm_event, false),
                 ),
-                Design::Sharded(shards) => {
-                    let per_shard = self.merged_share(CRM_PAGE + 1, shards);
-                    for shard in shards.all() {
-                        r.read(
-                            TABLE,
-                            "CRM events BANK#<bank>#CRM_EVENTS#<shard>",
-                            keys::crm_events_pk(bank, shard),
-                            rcu(per_shard * s.crm_event, false),
-                        );
-                    }
-                    // The legacy partition, read until the migration has emptied it.
-                    r.read(
+                Design::Sharded(shards) => self.merged_read(
+                    r,
+                    shards,
+                    s.crm_event,
+                    (TABLE, "CRM events BANK#<bank>#CRM_EVENTS#<shard>", &|n| {
+                        keys::crm_events_pk(bank, n)
+                    }),
+                    (
                         TABLE,
                         "CRM events BANK#<bank>#CRM_EVENTS",
                         keys::legacy_crm_events_pk(bank),
-                        0.5,
-                    );
-                }
+                    ),
+                    CRM_PAGE + 1,
+                ),
             },
             Route::FirehosePage => match self.design {
                 Design::Before => r.read(
@@ -379,20 +375,19 @@ impl Model {
                     rcu((FIREHOSE_PAGE + 1) * s.customer, false),
                 ),
                 Design::Sharded(shards) => {
-                    let per_shard = self.merged_share(FIREHOSE_PAGE + 1, shards);
-                    for shard in shards.all() {
-                        r.read(
-                            FIREHOSE,
-                            "firehose BANK#<bank>#CUSTOMERS#<shard>",
-                            keys::bank_customers(bank, shard),
-                            rcu(per_shard * s.firehose_entry, false),
-                        );
-                    }
-                    r.read(
-                        GSI1,
-                        "firehose BANK#<bank>#CUSTOMERS",
-                        keys::legacy_bank_customers(bank),
-                        0.5,
+                    self.merged_read(
+                        r,
+                        shards,
+                        s.firehose_entry,
+                        (FIREHOSE, "firehose BANK#<bank>#CUSTOMERS#<shard>", &|n| {
+                            keys::bank_customers(bank, n)
+                        }),
+                        (
+                            GSI1,
+                            "firehose BANK#<bank>#CUSTOMERS",
+                            keys::legacy_bank_customers(bank),
+                        ),
+                        FIREHOSE_PAGE + 1,
                     );
                     for _ in 0..FIREHOSE_PAGE {
                         let id = some_customer();
@@ -406,6 +401,24 @@ impl Model {
                 }
             },
         }
+    }
+
+    /// A merged list's reads: every shard's share of `need` items of `item_bytes` (as
+    /// `store::merge` asks for them), and the legacy partition, empty once migrated.
+    fn merged_read(
+        &self,
+        r: &mut Request<'_>,
+        shards: Shards,
+        item_bytes: u64,
+        (space, kind, shard_pk): (&'static str, &'static str, &dyn Fn(u16) -> String),
+        (legacy_space, legacy_kind, legacy_pk): (&'static str, &'static str, String),
+        need: u64,
+    ) {
+        let share = shared::store::merge::share(need as usize, usize::from(shards.count()) + 1) as u64;
+        for shard in shards.all() {
+            r.read(space, kind, shard_pk(shard), rcu(share * item_bytes, false));
+        }
+        r.read(legacy_space, legacy_kind, legacy_pk, 0.5);
     }
 
     /// The index entry of a new customer.
@@ -428,12 +441,6 @@ impl Model {
                 factor * wcu(s.firehose_entry),
             ),
         }
-    }
-
-    /// How many items a merged list asks of each shard (as `store::merge` does).
-    fn merged_share(&self, need: u64, shards: Shards) -> u64 {
-        let n = u64::from(shards.count());
-        (need.div_ceil(n) * 2 + 8).min(need)
     }
 }
 

@@ -88,6 +88,12 @@ impl Merge {
     }
 }
 
+/// How many items a merged list asks of each of `sources` partitions when it needs `need`: a little
+/// more than an even share, so that one parallel round is almost always enough.
+pub fn share(need: usize, sources: usize) -> usize {
+    (need.div_ceil(sources.max(1)) * 2 + 8).min(need)
+}
+
 impl Store {
     /// The merged list's items from position `skip`, `take` of them. Each source is asked for a
     /// little more than its share of `skip + take + 1` items; a source is read again only when the
@@ -95,8 +101,7 @@ impl Store {
     /// one parallel round of queries.
     pub(crate) async fn merged(&self, merge: &Merge, skip: usize, take: usize) -> StoreResult<Merged> {
         let need = skip + take + 1;
-        let share = need.div_ceil(merge.sources.len()) * 2 + 8;
-        let limit = share.min(need) as i32;
+        let limit = share(need, merge.sources.len()) as i32;
         let mut reads: Vec<Read> = merge
             .sources
             .iter()

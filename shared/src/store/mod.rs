@@ -9,7 +9,7 @@ pub mod error;
 pub mod idempotency;
 pub mod keys;
 pub mod links;
-pub(crate) mod merge;
+pub mod merge;
 pub mod migrate;
 pub mod page;
 pub mod records;

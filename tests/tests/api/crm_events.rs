@@ -45,7 +45,7 @@ fn events(bank: &str) -> String {
     format!("/v1/banks/{bank}/crm-events")
 }
 
-fn ids(r: &Reply) -> Vec<String> {
+pub(crate) fn ids(r: &Reply) -> Vec<String> {
     r.body["crm_events"]
         .as_array()
         .expect("crm_events list")

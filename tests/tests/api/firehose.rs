@@ -1,7 +1,7 @@
 use crate::common::Api;
 use serde_json::json;
 
-fn ids(r: &crate::common::Reply) -> Vec<String> {
+pub(crate) fn ids(r: &crate::common::Reply) -> Vec<String> {
     r.body["customers"]
         .as_array()
         .expect("customers")

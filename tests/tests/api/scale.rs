@@ -13,24 +13,6 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-fn firehose_ids(r: &crate::common::Reply) -> Vec<String> {
-    r.body["customers"]
-        .as_array()
-        .expect("customers")
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn event_ids(r: &crate::common::Reply) -> Vec<String> {
-    r.body["crm_events"]
-        .as_array()
-        .expect("crm_events")
-        .iter()
-        .map(|c| c["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// A customer update rewrites the base item only: the firehose index holds keys, which no update
 /// changes, so DynamoDB charges 1 write unit (the item is under 1 KB) and nothing for the index.
 // contract: C-SCALE-2
@@ -157,13 +139,13 @@ async fn lists(api: &Api, token: &str) -> (Vec<String>, Vec<String>) {
         .pages("/v1/banks/b1/firehose/customers?sort_direction=ASC&limit=4", token)
         .await
         .iter()
-        .flat_map(firehose_ids)
+        .flat_map(crate::firehose::ids)
         .collect();
     let events = api
         .pages("/v1/banks/b1/crm-events?limit=4", token)
         .await
         .iter()
-        .flat_map(event_ids)
+        .flat_map(crate::crm_events::ids)
         .collect();
     (customers, events)
 }
@@ -236,12 +218,12 @@ async fn legacy_items_are_listed_and_migrated_once_without_changing_a_list() {
             &token,
         )
         .await;
-    assert_eq!(firehose_ids(&rest), customers[5..]);
+    assert_eq!(crate::firehose::ids(&rest), customers[5..]);
     let next = events_first.body["next_page_token"].as_str().unwrap();
     let rest = api
         .get(&format!("/v1/banks/b1/crm-events?limit=100&page_token={next}"), &token)
         .await;
-    assert_eq!(event_ids(&rest), events[5..]);
+    assert_eq!(crate::crm_events::ids(&rest), events[5..]);
 
     // Nothing is left under the legacy keys; every customer is in the index under its shard.
     let legacy: Vec<Value> = store
@@ -317,5 +299,5 @@ async fn a_new_shard_count_is_served_after_the_migration_moves_items_under_it() 
     let listed = api
         .get("/v1/banks/b1/firehose/customers?sort_direction=ASC", &token)
         .await;
-    assert_eq!(firehose_ids(&listed), customers);
+    assert_eq!(crate::firehose::ids(&listed), customers);
 }
