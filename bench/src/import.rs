@@ -19,6 +19,9 @@ pub struct ImportRun {
     pub customers: u64,
     /// Creates in flight at once.
     pub parallel: usize,
+    /// Lines the import rejected, and the first one's report line.
+    pub rejected: u64,
+    pub first_rejection: Option<String>,
 }
 
 impl ImportRun {
@@ -34,13 +37,16 @@ fn line(i: u64) -> String {
         "legal_name": format!("Imported Customer {i}"),
         "mobile_phone_number": format!("+4915{:09}", i),
         "email": format!("customer{i}@example.com"),
+        "face_image": {"url": format!("https://images.example.com/customers/{i}.png"), "date": "2024-05-01T09:30:00Z"},
         "date_of_birth": "1980-03-14T00:00:00Z",
-        "relationship_status": "single",
-        "credit_rating": {"rating": "A", "source": "bureau"},
-        "credit_limit": {"currency": "EUR", "amount": "5000"},
-        "highest_education_attained": "master",
+        "relationship_status": "married",
+        "dob_of_dependents": ["2012-06-01", "2015-09-30"],
+        "credit_rating": {"rating": "AA", "source": "Experian"},
+        "credit_limit": {"cur": "EUR", "num": "5000.00"},
+        "highest_education_attained": "Master",
         "employment_status": "employed",
-        "title": "Dr.",
+        "last_ok_date": "2025-01-02T03:04:05Z",
+        "title": "Dr",
         "branchId": "branch-1"
     })
     .to_string()
@@ -130,6 +136,7 @@ pub async fn run(
         return Err(format!("the resumed import failed: {status}"));
     }
     let customers = count_customers(client, &table).await?;
+    let rejections = std::fs::read_to_string(dir.join("customers.jsonl.rejected.jsonl")).unwrap_or_default();
     let _ = client.delete_table().table_name(&table).send().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ImportRun {
@@ -138,5 +145,7 @@ pub async fn run(
         seconds,
         customers,
         parallel,
+        rejected: rejections.lines().count() as u64,
+        first_rejection: rejections.lines().next().map(str::to_owned),
     })
 }
