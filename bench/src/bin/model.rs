@@ -721,7 +721,8 @@ fn run() -> Result<bool, String> {
             .routes
             .iter()
             .find(|m| m.route == route.name())
-            .map(|m| format!("{} · {}", m.wcu, m.rcu))
+            // `+ 0.0` turns the -0.0 of an empty sum into 0.
+            .map(|m| format!("{} · {}", m.wcu + 0.0, m.rcu + 0.0))
             .unwrap_or_else(|| "–".into());
         let _ = writeln!(
             w,

@@ -518,8 +518,8 @@ async fn run() -> Result<bool, String> {
             .filter(|c| c.canonical && c.ok())
             .map(|c| bench::capacity::RouteCapacity {
                 route: format!("{} {}", c.method, c.resource),
-                rcu: c.rcu(),
-                wcu: c.wcu(),
+                rcu: c.rcu() + 0.0,
+                wcu: c.wcu() + 0.0,
                 trips: c.trips(),
             })
             .collect(),
