@@ -242,10 +242,7 @@ pub async fn run(store: &Store, options: &Options) -> Result<Report, String> {
             bank: state.bank.clone(),
             import_id: state.import_id.clone(),
         };
-        let partial = options.state.with_extension("partial");
-        std::fs::write(&partial, serde_json::to_vec(&state).map_err(|e| e.to_string())?)
-            .and_then(|()| std::fs::rename(&partial, &options.state))
-            .map_err(io(&options.state))
+        crate::state_file::save(&options.state, &state)
     };
     let mut results = futures::stream::iter(lines)
         .map(|(number, line)| async move {

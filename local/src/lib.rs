@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod proxy_event;
 pub mod secrets;
 pub mod seed;
+pub(crate) mod state_file;
 pub mod table;
 pub mod template;
 

@@ -73,16 +73,6 @@ pub struct Report {
     pub resumed: bool,
 }
 
-impl State {
-    fn save(&self, path: &PathBuf) -> Result<(), String> {
-        let text = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, text)
-            .and_then(|()| std::fs::rename(&partial, path))
-            .map_err(|e| format!("{}: {e}", path.display()))
-    }
-}
-
 pub async fn run(store: &Store, options: &Options) -> Result<Report, String> {
     if !(1..=64).contains(&options.segments) {
         return Err("--segments must be between 1 and 64".into());
@@ -153,7 +143,7 @@ pub async fn run(store: &Store, options: &Options) -> Result<Report, String> {
                 let mut s = state.borrow_mut();
                 s.positions[i] = next;
                 s.moved.add(page.moved);
-                s.save(&options.state)?;
+                crate::state_file::save(&options.state, &*s)?;
                 if options.progress {
                     let done = s.positions.iter().filter(|p| **p == Position::Done).count();
                     eprintln!(

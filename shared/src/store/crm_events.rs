@@ -103,10 +103,7 @@ impl Store {
             projection: None,
         };
         let page = self.merged(&merge, 0, limit as usize).await?;
-        let next = match (page.more, page.items.last()) {
-            (true, Some((sk, _))) => Some(Key::from([(SK.to_owned(), AttributeValue::S(sk.clone()))])),
-            _ => None,
-        };
+        let next = page.next(SK);
         let items = page
             .items
             .into_iter()

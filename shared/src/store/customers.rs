@@ -273,18 +273,12 @@ impl Store {
             .items
             .iter()
             .map(|(_, item)| match item.get(PK).and_then(|pk| pk.as_s().ok()) {
-                Some(pk) => pk
-                    .strip_prefix("CUSTOMER#")
-                    .and_then(|id| CustomerId::parse(id).ok())
-                    .ok_or_else(|| internal("a firehose entry is not a customer")),
+                Some(pk) => keys::customer_id_of(pk).ok_or_else(|| internal("a firehose entry is not a customer")),
                 None => Err(internal("a firehose entry has no key")),
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let mut found = self.batch_get_customers(&ids).await?;
-        let next = match (page.more, page.items.last()) {
-            (true, Some((sk, _))) => Some(HashMap::from([(FIREHOSE_SK.to_owned(), AttributeValue::S(sk.clone()))])),
-            _ => None,
-        };
+        let next = page.next(FIREHOSE_SK);
         // In index order; a customer removed since the index was read is left out.
         let items = ids.iter().filter_map(|id| found.remove(id)).collect();
         Ok(Page { items, next })

@@ -62,6 +62,11 @@ pub fn customer_pk(id: &CustomerId) -> String {
     format!("CUSTOMER#{id}")
 }
 
+/// The customer whose item has partition key `pk` (the inverse of [`customer_pk`]).
+pub fn customer_id_of(pk: &str) -> Option<CustomerId> {
+    pk.strip_prefix("CUSTOMER#").and_then(|id| CustomerId::parse(id).ok())
+}
+
 /// The key that `Store::connect` reads at init to open the connection; no item has it.
 pub fn connect() -> ItemKey {
     ItemKey {
@@ -221,6 +226,8 @@ mod tests {
         let lower = CustomerNumber::parse("acme-1").unwrap();
         assert_eq!(customer_number(&b1, &upper), customer_number(&b1, &lower));
         let c = CustomerId::new();
+        assert_eq!(customer_id_of(&customer(&c).pk), Some(c));
+        assert_eq!(customer_id_of(&user_links_pk(&UserId::parse("u").unwrap())), None);
         assert_ne!(
             customer(&c).sk,
             child(&c, ChildKind::TaxResidence, CustomerId::new()).sk

@@ -37,6 +37,14 @@ pub(crate) struct Merged {
     pub more: bool,
 }
 
+impl Merged {
+    /// The key the next page starts after (its sort key, under `attribute`), if there is one.
+    pub fn next(&self, attribute: &str) -> Option<Key> {
+        let (sk, _) = self.items.last().filter(|_| self.more)?;
+        Some(Key::from([(attribute.to_owned(), AttributeValue::S(sk.clone()))]))
+    }
+}
+
 /// What one source has given so far.
 struct Read {
     items: Vec<(String, Item)>,
