@@ -31,7 +31,7 @@ invoke: ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [EN
 	@scripts/venv.sh >&2
 	@scripts/invoke.sh
 
-test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions, and the events through arm64 ones
+test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions, and the events through arm64 ones, then the generated clients against make run
 	$(MAKE) --no-print-directory lint-template
 	$(MAKE) --no-print-directory security-check
 	$(MAKE) --no-print-directory actionlint
@@ -80,6 +80,10 @@ venv: ## Install pinned aws-sam-cli, cfn-lint, schemathesis, cargo-lambda, cargo
 
 contract: venv ## schemathesis: docs/openapi.yaml against its own local-api (ports 8790/3790)
 	scripts/schemathesis.sh
+
+.PHONY: clients
+clients: venv docs ## Generate the Python, TypeScript and Rust clients of docs/openapi.yaml and run a program with each against make run
+	scripts/clients.sh
 
 .PHONY: contract-check
 contract-check: ## Every rule of docs/contract.md is named by a test (// contract: C-...); no build needed

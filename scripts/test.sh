@@ -75,11 +75,13 @@ else
 fi
 step "arm64: build, and every event through the arm64 bootstraps"
 check scripts/arm64-check.sh
-step "make run, contract, docs"
+step "make run, contract, clients, docs"
 # `make run` itself, end to end (after cargo test, which has built local-api).
 check scripts/smoke-run.sh
 check scripts/schemathesis.sh
 CONTRACT_MODE=lambda check scripts/schemathesis.sh
+# The clients generated from the contract, each running a program against `make run`.
+check scripts/clients.sh
 check scripts/docs-check.sh
 # Denials here come from the tests that remove a permission on purpose (tests/tests/api/iam.rs):
 # under the project's template any denial fails its test.
