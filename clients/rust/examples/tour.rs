@@ -1,6 +1,7 @@
 //! The generated client against a running API (`make clients` runs it against `make run`):
 //! create customers, read one, update it with `If-Match`, add and update an address, page
-//! through the firehose with `page_token`, and get a 400 and a 412 as the client's error type.
+//! through the firehose with `page_token`, get a 400 and a 412 as the client's error type, and
+//! see a malformed id refused before any request is made.
 //! Asserts what it gets; exits non-zero on the first surprise.
 //!
 //! Environment: CUSTOMER_API_URL, CUSTOMER_API_TOKEN (staff of CUSTOMER_API_BANK with every
@@ -98,7 +99,17 @@ async fn main() -> Result<()> {
         ("Bath", "12 St James Square")
     );
 
-    // Every customer of the bank, two per page, each exactly once.
+    // The client's types check patterns before sending: no request is made with a malformed id.
+    let malformed = types::CreateCustomerRequest::builder()
+        .bank_id("not a bank id")
+        .legal_name("Never Sent");
+    let refused_here = client.create_customer().body(malformed).send().await;
+    assert!(
+        matches!(refused_here, Err(Error::InvalidRequest(_))),
+        "{refused_here:?}"
+    );
+
+    // Every customer of the bank, two per page, each exactly once (the malformed one was not sent).
     let (mut seen, mut pages, mut page_token) = (Vec::new(), 0, None::<types::NextPageToken>);
     loop {
         let mut request = client
