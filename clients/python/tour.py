@@ -79,25 +79,17 @@ def main() -> None:
         "client1@example.com",
     )
 
-    updated = update_customer_email.sync_detailed(
-        bank,
-        customer_id,
-        client=client,
-        body=UpdateCustomerEmailRequest(email="renamed@example.com"),
-        if_match=first_version,
-    )
+    def update_email(email: str, if_match: str):
+        body = UpdateCustomerEmailRequest(email=email)
+        return update_customer_email.sync_detailed(bank, customer_id, client=client, body=body, if_match=if_match)
+
+    updated = update_email("renamed@example.com", first_version)
     assert updated.status_code == 200, updated
     assert updated.headers["ETag"] != first_version, "an update gives a new ETag"
     assert updated.parsed.customer.email == "renamed@example.com"
 
     # The version read before the update no longer matches: 412, parsed as a Problem.
-    stale = update_customer_email.sync_detailed(
-        bank,
-        customer_id,
-        client=client,
-        body=UpdateCustomerEmailRequest(email="stale@example.com"),
-        if_match=first_version,
-    )
+    stale = update_email("stale@example.com", first_version)
     assert stale.status_code == 412 and isinstance(stale.parsed, Problem), stale
     assert stale.parsed.status == 412
 

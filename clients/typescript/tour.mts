@@ -63,19 +63,18 @@ assert.deepEqual([read.data.id, read.data.legal_name, read.data.email], [custome
 const firstVersion = read.response.headers.get("ETag");
 assert.ok(firstVersion);
 
-const updated = await client.PUT("/v1/banks/{BankID}/customers/{CustomerID}/email", {
-  params: { ...customerPath, header: { "If-Match": firstVersion } },
-  body: { email: "renamed@example.com" },
-});
+const updateEmail = (email: string, ifMatch: string) =>
+  client.PUT("/v1/banks/{BankID}/customers/{CustomerID}/email", {
+    params: { ...customerPath, header: { "If-Match": ifMatch } },
+    body: { email },
+  });
+const updated = await updateEmail("renamed@example.com", firstVersion);
 assert.ok(updated.data, `update: ${updated.response.status}`);
 assert.equal(updated.data.customer.email, "renamed@example.com");
 assert.notEqual(updated.response.headers.get("ETag"), firstVersion, "an update gives a new ETag");
 
 // The version read before the update no longer matches: 412, the problem as the error value.
-const stale = await client.PUT("/v1/banks/{BankID}/customers/{CustomerID}/email", {
-  params: { ...customerPath, header: { "If-Match": firstVersion } },
-  body: { email: "stale@example.com" },
-});
+const stale = await updateEmail("stale@example.com", firstVersion);
 const staleProblem: Problem | undefined = stale.error;
 assert.equal(staleProblem?.status, 412);
 

@@ -49,26 +49,22 @@ async fn main() -> Result<()> {
     assert_eq!((customer.id, customer.legal_name.as_str()), (id, "Rust Client 1"));
     assert_eq!(customer.email, "client1@example.com");
 
-    let updated = client
-        .update_customer_email()
-        .bank_id(bank.as_str())
-        .customer_id(id)
-        .if_match(first_version.as_str())
-        .body(types::UpdateCustomerEmailRequest::builder().email("renamed@example.com"))
-        .send()
-        .await?;
+    let update_email = |email: &'static str, if_match: &str| {
+        let body = types::UpdateCustomerEmailRequest::builder().email(email);
+        client
+            .update_customer_email()
+            .bank_id(bank.as_str())
+            .customer_id(id)
+            .if_match(if_match)
+            .body(body)
+            .send()
+    };
+    let updated = update_email("renamed@example.com", &first_version).await?;
     assert_ne!(etag(&updated)?, first_version, "an update gives a new ETag");
     assert_eq!(updated.into_inner().customer.email, "renamed@example.com");
 
     // The version read before the update no longer matches: 412, parsed as a problem.
-    let stale = client
-        .update_customer_email()
-        .bank_id(bank.as_str())
-        .customer_id(id)
-        .if_match(first_version.as_str())
-        .body(types::UpdateCustomerEmailRequest::builder().email("stale@example.com"))
-        .send()
-        .await;
+    let stale = update_email("stale@example.com", &first_version).await;
     assert_eq!(problem(stale)?.status, 412);
 
     let address = client
