@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use shared::AppState;
+use shared::domain::audit::Audit;
 use shared::domain::customer::CreateCustomerBody;
 use shared::domain::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
 use shared::domain::link::UserCustomerLink;
@@ -62,7 +63,7 @@ pub async fn create_and_seed(state: &AppState, template: &Path) -> Result<(), St
         new.customer.id = CustomerId::parse(id).map_err(|e| format!("{e:?}"))?;
         state
             .store
-            .create_customer(new, None)
+            .create_customer(new, None, &Audit::tool("bench", "fixture"))
             .await
             .map_err(|e| format!("seed a customer: {e:?}"))?;
     }
@@ -77,7 +78,7 @@ pub async fn create_and_seed(state: &AppState, template: &Path) -> Result<(), St
     let bank = BankId::parse(bank).map_err(|e| format!("{e:?}"))?;
     state
         .store
-        .create_link(&bank, &link, None)
+        .create_link(&bank, &link, None, &Audit::tool("bench", "fixture"))
         .await
         .map_err(|e| format!("seed the link: {e:?}"))?;
     event_seed::seed_groups(state).await;

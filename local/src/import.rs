@@ -14,6 +14,7 @@
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use shared::domain::audit::Audit;
 use shared::domain::customer::CreateCustomerBody;
 use shared::domain::ids::{BankId, CustomerId};
 use shared::http::body::{MAX_BODY_BYTES, parse_json};
@@ -151,7 +152,10 @@ async fn import_line(store: &Store, options: &Options, number: u64, line: &str) 
     };
     let id = options.customer_id(number);
     new.customer.id = id;
-    match store.create_customer(new, None).await {
+    match store
+        .create_customer(new, None, &Audit::tool("import", options.import_id.clone()))
+        .await
+    {
         Ok(_) => Ok(Outcome::Created),
         // The id is taken: this line was written before. Or the number is another customer's.
         Err(StoreError::Conflict(why)) => match store.get_customer(&id, Read::Latest).await {

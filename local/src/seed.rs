@@ -14,6 +14,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::ApiError;
+use shared::domain::audit::Audit;
 use shared::domain::credit_limit_order::CreateCreditLimitOrderBody;
 use shared::domain::crm_event::CreateCrmEventBody;
 use shared::domain::customer::{CreateCustomerBody, Customer};
@@ -194,7 +195,10 @@ async fn child<T: Child>(
 ) -> Result<(), SeedError> {
     let id = item.id();
     let what = format!("{} {id}", T::NAME);
-    let result = store.create_child(bank, customer, item, None).await.map(|_| ());
+    let result = store
+        .create_child(bank, customer, item, None, &Audit::tool("seed", "demo-bank"))
+        .await
+        .map(|_| ());
     let exists = async {
         match store.child::<T>(bank, customer, &id).await {
             Ok(_) => Ok(Some(())),
@@ -223,7 +227,9 @@ pub async fn run(store: &Store) -> Result<Report, SeedError> {
             .map_err(invalid(&what))?;
         let id = parse_id(&what, &fixture.id, CustomerId::parse)?;
         new.customer.id = id;
-        let result = store.create_customer(new, None).await;
+        let result = store
+            .create_customer(new, None, &Audit::tool("seed", "demo-bank"))
+            .await;
         let exists = async {
             let found = store.get_customer(&id, Read::Latest).await?;
             Ok(found.map(|c| c.item).filter(|c| c.bank_id == bank))
@@ -286,7 +292,10 @@ pub async fn run(store: &Store) -> Result<Report, SeedError> {
             .validate(&bank)
             .map_err(invalid(&what))?;
         event.id = parse_id(&what, &fixture.id, CrmEventId::parse)?;
-        let result = store.create_crm_event(&bank, &event, None).await.map(|_| ());
+        let result = store
+            .create_crm_event(&bank, &event, None, &Audit::tool("seed", "demo-bank"))
+            .await
+            .map(|_| ());
         let exists = async {
             let out = store
                 .client()
@@ -313,7 +322,9 @@ pub async fn run(store: &Store) -> Result<Report, SeedError> {
             .map_err(invalid(&what))?;
         link.user_customer_link_id = parse_id(&what, &fixture.id, UserCustomerLinkId::parse)?;
         let user = parse_id(&what, &fixture.user_id, UserId::parse)?;
-        let result = store.create_link(&bank, &link, None).await;
+        let result = store
+            .create_link(&bank, &link, None, &Audit::tool("seed", "demo-bank"))
+            .await;
         let exists = async {
             let linked = store.is_linked(&user, &bank, &link.customer_id).await?;
             Ok(linked.then_some(()))

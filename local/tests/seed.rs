@@ -96,7 +96,10 @@ async fn a_conflict_that_is_not_the_demo_item_stops_the_seed() {
         shared::http::body::parse_json::<shared::domain::customer::CreateCustomerBody>(body.to_string().as_bytes())
             .and_then(|b| b.validate().map_err(shared::ApiError::from))
             .expect("valid customer");
-    store.create_customer(new, None).await.expect("create");
+    store
+        .create_customer(new, None, &shared::domain::audit::Audit::tool("test", "seed"))
+        .await
+        .expect("create");
 
     let err = seed::run(&store)
         .await

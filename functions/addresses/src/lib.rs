@@ -62,9 +62,12 @@ async fn create(
             a,
         )
     };
-    let (store, bank, id) = (&app.store, &bank, &id);
+    let (store, bank, id, audit) = (&app.store, &bank, &id, &caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        store.create_child(bank, id, address, record).await.map(|c| c.item)
+        store
+            .create_child(bank, id, address, record, audit)
+            .await
+            .map(|c| c.item)
     })
     .await
 }
@@ -98,7 +101,14 @@ async fn update(
         .into_patch(&bank, &customer, &id)?;
     let updated = app
         .store
-        .update_child::<CustomerAddress>(&bank, &customer, &id.to_string(), &patch, if_match(&headers)?.as_ref())
+        .update_child::<CustomerAddress>(
+            &bank,
+            &customer,
+            &id.to_string(),
+            &patch,
+            &caller.audit(),
+            if_match(&headers)?.as_ref(),
+        )
         .await?;
     Ok((StatusCode::OK, [etag(updated.version)], Json(updated.item)).into_response())
 }
@@ -112,7 +122,13 @@ async fn delete(
     let (bank, customer, id) = address_path(&path)?;
     caller.require_write(&bank)?;
     app.store
-        .delete_child::<CustomerAddress>(&bank, &customer, &id.to_string(), if_match(&headers)?.as_ref())
+        .delete_child::<CustomerAddress>(
+            &bank,
+            &customer,
+            &id.to_string(),
+            &caller.audit(),
+            if_match(&headers)?.as_ref(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

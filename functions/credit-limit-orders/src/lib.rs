@@ -55,9 +55,12 @@ async fn create(
             &created,
         )
     };
-    let (store, bank, customer) = (&app.store, &bank, &customer);
+    let (store, bank, customer, audit) = (&app.store, &bank, &customer, &caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        store.create_child(bank, customer, order, record).await.map(|c| c.item)
+        store
+            .create_child(bank, customer, order, record, audit)
+            .await
+            .map(|c| c.item)
     })
     .await
 }

@@ -30,9 +30,9 @@ async fn create(
     let granted = caller.require_write(&bank)?;
     let new = body.json::<CreateCrmEventBody>(&granted)?.validate(&bank)?;
     let respond = |e: &CrmEvent| Answer::json(StatusCode::CREATED, &[], e);
-    let store = &app.store;
+    let (store, audit) = (&app.store, caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| {
-        store.create_crm_event(&bank, &new, record)
+        store.create_crm_event(&bank, &new, record, &audit)
     })
     .await
 }

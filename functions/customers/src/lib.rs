@@ -84,9 +84,9 @@ async fn create(
             &created,
         )
     };
-    let store = &app.store;
+    let (store, audit) = (&app.store, &caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        let customer = store.create_customer(new, record).await?;
+        let customer = store.create_customer(new, record, audit).await?;
         metrics::count("CustomersCreated", &[]);
         Ok(customer)
     })
@@ -122,7 +122,7 @@ async fn update<B: CustomerUpdate + DeserializeOwned>(
     let patch = body.json::<B>(&granted)?.into_patch(&bank, &id)?;
     let updated = app
         .store
-        .update_customer(&bank, &id, &patch, if_match(&headers)?.as_ref())
+        .update_customer(&bank, &id, &patch, &caller.audit(), if_match(&headers)?.as_ref())
         .await?;
     Ok(customer_response(StatusCode::OK, updated, true))
 }
@@ -139,7 +139,7 @@ async fn update_number(
     let number = body.json::<UpdateNumber>(&granted)?.into_number(&bank, &id)?;
     let updated = app
         .store
-        .set_customer_number(&bank, &id, &number, if_match(&headers)?.as_ref())
+        .set_customer_number(&bank, &id, &number, &caller.audit(), if_match(&headers)?.as_ref())
         .await?;
     Ok(customer_response(StatusCode::OK, updated, true))
 }

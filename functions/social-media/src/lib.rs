@@ -49,9 +49,12 @@ async fn add(
         Answer::json(StatusCode::CREATED, &[], &added)
     };
     let (store, bank) = (&app.store, &customer.item.bank_id);
-    let id = &id;
+    let (id, audit) = (&id, &caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        store.create_child(bank, id, handle, record).await.map(|c| c.item)
+        store
+            .create_child(bank, id, handle, record, audit)
+            .await
+            .map(|c| c.item)
     })
     .await
 }

@@ -39,9 +39,12 @@ async fn create(
     let residence = body.json::<CreateTaxResidenceBody>(&granted)?.validate(&bank, &id)?;
     let respond = |t: &TaxResidence| Answer::json(StatusCode::CREATED, &[(header::ETAG, etag_text(1))], t);
     // 404 unless the customer exists at this bank, in the same transaction as the write.
-    let (store, bank, id) = (&app.store, &bank, &id);
+    let (store, bank, id, audit) = (&app.store, &bank, &id, &caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        store.create_child(bank, id, residence, record).await.map(|c| c.item)
+        store
+            .create_child(bank, id, residence, record, audit)
+            .await
+            .map(|c| c.item)
     })
     .await
 }
@@ -77,7 +80,13 @@ async fn remove(
     // The key is under this customer and the condition names this bank: another customer's or
     // another bank's residence is a 404, like a missing one.
     app.store
-        .delete_child::<TaxResidence>(&bank, &id, &residence.to_string(), if_match(&headers)?.as_ref())
+        .delete_child::<TaxResidence>(
+            &bank,
+            &id,
+            &residence.to_string(),
+            &caller.audit(),
+            if_match(&headers)?.as_ref(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

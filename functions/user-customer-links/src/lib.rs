@@ -28,9 +28,9 @@ async fn create(
     let granted = caller.require_write(&bank)?;
     let link = body.json::<CreateLinkBody>(&granted)?.validate(&bank)?;
     let respond = |l: &UserCustomerLink| Answer::json(StatusCode::CREATED, &[], l);
-    let store = &app.store;
+    let (store, audit) = (&app.store, &caller.audit());
     idempotency::once(store, idem.as_ref(), &respond, |record| async move {
-        store.create_link(&bank, &link, record).await?;
+        store.create_link(&bank, &link, record, audit).await?;
         metrics::count("LinksCreated", &[]);
         Ok(link)
     })

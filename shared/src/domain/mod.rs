@@ -1,6 +1,7 @@
 //! The domain: the seed's objects (customer, its records, links, CRM events), the requests that
 //! create and change them, and their validation. Nothing here knows of DynamoDB or HTTP.
 
+pub mod audit;
 pub mod credit_limit_order;
 pub mod crm_event;
 pub mod customer;

@@ -1,5 +1,6 @@
 //! Who is calling: built from the authorizer's context, with the permission rules of docs/contract.md.
 
+use crate::domain::audit::Audit;
 use crate::domain::ids::{BankId, UserId};
 use crate::http::error::ApiError;
 use axum::extract::FromRequestParts;
@@ -38,6 +39,8 @@ pub struct Caller {
     pub user_id: UserId,
     scopes: Vec<Scope>,
     bank_ids: Vec<BankId>,
+    /// API Gateway's id of the request, which the caller's writes record.
+    request_id: String,
 }
 
 /// The authorizer context keys, shared with the authorizer that writes them.
@@ -97,7 +100,13 @@ impl Caller {
             user_id,
             scopes,
             bank_ids,
+            request_id: String::new(),
         })
+    }
+
+    /// The audit of a write made now by this caller in this request.
+    pub fn audit(&self) -> Audit {
+        Audit::new(self.user_id.clone(), self.request_id.clone())
     }
 
     pub fn has(&self, scope: Scope) -> bool {
@@ -156,7 +165,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             bank_ids: field(CONTEXT_BANK_IDS),
             exp: field(CONTEXT_EXP),
         };
-        Caller::from_context(context, time::OffsetDateTime::now_utc().unix_timestamp())
+        let caller = Caller::from_context(context, time::OffsetDateTime::now_utc().unix_timestamp())?;
+        Ok(Caller {
+            request_id: ctx.request_id.clone().unwrap_or_default(),
+            ..caller
+        })
     }
 }
 

@@ -7,6 +7,7 @@ use super::keys::{self, PK, SK};
 use super::merge::{Merge, Source};
 use super::page::{Key, Page};
 use super::{BANK_ID, Part, Read, Store, Tx, VERSION, put_new};
+use crate::domain::audit::Audit;
 use crate::domain::crm_event::{CrmEvent, NewCrmEvent};
 use crate::domain::ids::BankId;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
@@ -18,6 +19,15 @@ struct CrmEventItem {
     sk: String,
     #[serde(flatten)]
     event: CrmEvent,
+}
+
+/// An event as written: with the audit of its creation.
+#[derive(Serialize)]
+struct NewCrmEventItem<'a> {
+    #[serde(flatten)]
+    item: &'a CrmEventItem,
+    #[serde(flatten)]
+    audit: &'a Audit,
 }
 
 /// Reads of the customer before giving up when it keeps changing under us.
@@ -33,6 +43,7 @@ impl Store {
         bank: &BankId,
         new: &NewCrmEvent,
         record: Record<'_, CrmEvent>,
+        audit: &Audit,
     ) -> StoreResult<CrmEvent> {
         for _ in 0..CUSTOMER_ATTEMPTS {
             let customer = self.customer_at(bank, &new.customer_id, Read::Latest).await?;
@@ -58,7 +69,10 @@ impl Store {
                     Part::Customer,
                     TransactWriteItem::builder().condition_check(unchanged).build(),
                 ),
-                (Part::CrmEvent, put_new(self.table(), &item)?),
+                (
+                    Part::CrmEvent,
+                    put_new(self.table(), &NewCrmEventItem { item: &item, audit })?,
+                ),
             ];
             parts.extend(self.record_item(record, &item.event)?);
             match self.transact(parts).await {

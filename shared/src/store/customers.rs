@@ -5,7 +5,8 @@ use super::idempotency::Record;
 use super::keys::{self, FIREHOSE, FIREHOSE_PK, FIREHOSE_SK, GSI1, GSI1PK, GSI1SK, PK, SK};
 use super::merge::{Merge, Source};
 use super::page::{Key, Page};
-use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, put_new, versioned};
+use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, audit_sets, put_new, versioned};
+use crate::domain::audit::Audit;
 use crate::domain::customer::{Customer, NewCustomer};
 use crate::domain::ids::{BankId, CustomerId, CustomerNumber};
 use crate::domain::patch::Patch;
@@ -26,6 +27,8 @@ struct CustomerItem<'a> {
     dob_of_dependents: Vec<Timestamp>,
     #[serde(flatten)]
     customer: &'a Customer,
+    #[serde(flatten)]
+    audit: &'a Audit,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -52,7 +55,12 @@ const NUMBER_ATTEMPTS: usize = 5;
 
 impl Store {
     /// Writes the customer and its number's uniqueness record in one transaction.
-    pub async fn create_customer(&self, mut new: NewCustomer, record: Record<'_, Customer>) -> StoreResult<Customer> {
+    pub async fn create_customer(
+        &self,
+        mut new: NewCustomer,
+        record: Record<'_, Customer>,
+        audit: &Audit,
+    ) -> StoreResult<Customer> {
         let created_at = Timestamp::now();
         for _ in 0..NUMBER_ATTEMPTS {
             let customer = &new.customer;
@@ -66,6 +74,7 @@ impl Store {
                 dependants: new.dob_of_dependents.len() as i32,
                 dob_of_dependents: new.dob_of_dependents.clone(),
                 customer,
+                audit,
             };
             let number = self.number_put(&customer.bank_id, &customer.customer_number, &customer.id)?;
             let mut parts = vec![
@@ -114,10 +123,11 @@ impl Store {
         bank: &BankId,
         id: &CustomerId,
         patch: &Patch,
+        audit: &Audit,
         if_match: Option<&Versions>,
     ) -> StoreResult<Versioned<Customer>> {
         let item = self
-            .update_versioned(keys::customer(id), bank, patch, if_match, "customer")
+            .update_versioned(keys::customer(id), bank, patch, audit, if_match, "customer")
             .await?;
         versioned(item)
     }
@@ -133,6 +143,7 @@ impl Store {
         bank: &BankId,
         id: &CustomerId,
         number: &CustomerNumber,
+        audit: &Audit,
         if_match: Option<&Versions>,
     ) -> StoreResult<Versioned<Customer>> {
         for _ in 0..NUMBER_ATTEMPTS {
@@ -145,7 +156,7 @@ impl Store {
                 return Ok(current);
             }
             match self
-                .transact(self.number_change(bank, &current, number, if_match)?)
+                .transact(self.number_change(bank, &current, number, audit, if_match)?)
                 .await
             {
                 // Read back: other fields may have changed beside it, and the ETag must be the
@@ -181,6 +192,7 @@ impl Store {
         bank: &BankId,
         current: &Versioned<Customer>,
         number: &CustomerNumber,
+        audit: &Audit,
         if_match: Option<&Versions>,
     ) -> StoreResult<Vec<(Part, TransactWriteItem)>> {
         let id = &current.item.id;
@@ -194,12 +206,15 @@ impl Store {
         if let Some(versions) = if_match {
             condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
         }
+        let mut names = HashMap::from([("#v".to_owned(), VERSION.to_owned())]);
+        let mut sets = vec!["customer_number = :new".to_owned(), "#v = #v + :one".to_owned()];
+        audit_sets(audit, &mut sets, &mut names, &mut values)?;
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(keys::customer(id).to_map()))
-            .update_expression("SET customer_number = :new, #v = #v + :one")
+            .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression(condition)
-            .expression_attribute_names("#v", VERSION)
+            .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .build()
             .map_err(internal)?;

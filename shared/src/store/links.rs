@@ -5,6 +5,7 @@ use super::idempotency::Record;
 use super::keys::{self, PK, SK};
 use super::page::{Key, Page};
 use super::{Part, Store, Tx, put_new};
+use crate::domain::audit::Audit;
 use crate::domain::customer::Customer;
 use crate::domain::ids::{BankId, CustomerId, UserId};
 use crate::domain::link::UserCustomerLink;
@@ -20,6 +21,15 @@ struct LinkItem {
     link: UserCustomerLink,
 }
 
+/// A link as written: with the audit of its creation.
+#[derive(Serialize)]
+struct NewLinkItem<'a> {
+    #[serde(flatten)]
+    item: &'a LinkItem,
+    #[serde(flatten)]
+    audit: &'a Audit,
+}
+
 impl Store {
     /// Links a user to a customer that must exist at `bank`; one link per (user, customer).
     pub async fn create_link(
@@ -27,6 +37,7 @@ impl Store {
         bank: &BankId,
         link: &UserCustomerLink,
         record: Record<'_, UserCustomerLink>,
+        audit: &Audit,
     ) -> StoreResult<()> {
         let key = keys::user_customer_link(&link.user_id, bank, &link.customer_id);
         let item = LinkItem {
@@ -37,7 +48,7 @@ impl Store {
         };
         let mut parts = vec![
             (Part::Customer, self.customer_exists(bank, &link.customer_id)?),
-            (Part::Link, put_new(self.table(), &item)?),
+            (Part::Link, put_new(self.table(), &NewLinkItem { item: &item, audit })?),
         ];
         parts.extend(self.record_item(record, link)?);
         match self.transact(parts).await {

@@ -16,6 +16,7 @@ pub mod records;
 
 pub use error::{StoreError, StoreResult, sdk_error};
 
+use crate::domain::audit::Audit;
 use crate::domain::ids::BankId;
 use crate::domain::patch::Patch;
 use aws_sdk_dynamodb::Client;
@@ -41,6 +42,10 @@ pub type Item = HashMap<String, AttributeValue>;
 /// Attributes every versioned item of a bank has.
 pub(crate) const BANK_ID: &str = "bank_id";
 pub(crate) const VERSION: &str = "version";
+/// The attributes of an [`Audit`] on every item a change writes.
+pub(crate) const CHANGED_BY: &str = "changed_by";
+pub(crate) const REQUEST_ID: &str = "request_id";
+pub(crate) const CHANGED_AT: &str = "changed_at";
 
 /// The versions a conditional write accepts: the strong entity tags of an `If-Match` list. Empty
 /// when none of them can match (weak or foreign tags), so the write is refused (412) if the item
@@ -149,14 +154,15 @@ impl Store {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    /// One UpdateItem of an item of `bank` that must exist: sets the patch's attributes, bumps the
-    /// version (checked against `if_match`) and returns the new item. 404 when the item is missing
-    /// or belongs to another bank, 412 when only the version differs.
+    /// One UpdateItem of an item of `bank` that must exist: sets the patch's attributes and the
+    /// audit, bumps the version (checked against `if_match`) and returns the new item. 404 when the
+    /// item is missing or belongs to another bank, 412 when only the version differs.
     pub(crate) async fn update_versioned(
         &self,
         key: keys::ItemKey,
         bank: &BankId,
         patch: &Patch,
+        audit: &Audit,
         if_match: Option<&Versions>,
         what: &'static str,
     ) -> StoreResult<Item> {
@@ -169,6 +175,7 @@ impl Store {
             (":one".to_owned(), AttributeValue::N("1".into())),
         ]);
         let mut sets = vec!["#v = #v + :one".to_owned()];
+        audit_sets(audit, &mut sets, &mut names, &mut values)?;
         for (i, (path, value)) in patch.sets.iter().enumerate() {
             let mut parts = Vec::new();
             for (j, name) in path.iter().enumerate() {
@@ -289,6 +296,24 @@ impl Store {
     }
 }
 
+/// Adds `SET`s of the audit's attributes (as `#audit_*` names and `:audit_*` values).
+pub(crate) fn audit_sets(
+    audit: &Audit,
+    sets: &mut Vec<String>,
+    names: &mut HashMap<String, String>,
+    values: &mut HashMap<String, AttributeValue>,
+) -> StoreResult<()> {
+    let by = AttributeValue::S(audit.changed_by.to_string());
+    let request = AttributeValue::S(audit.request_id.clone());
+    let at = serde_dynamo::to_attribute_value(audit.changed_at).map_err(internal)?;
+    for (attribute, value) in [(CHANGED_BY, by), (REQUEST_ID, request), (CHANGED_AT, at)] {
+        names.insert(format!("#audit_{attribute}"), attribute.to_owned());
+        values.insert(format!(":audit_{attribute}"), value);
+        sets.push(format!("#audit_{attribute} = :audit_{attribute}"));
+    }
+    Ok(())
+}
+
 /// Why a write's condition failed: the item is there, at this bank, so only the version can have
 /// differed (412); otherwise it is missing or another bank's (404).
 pub(crate) fn condition_failure(old: Option<&Item>, bank: &BankId, what: &'static str) -> StoreError {
@@ -318,15 +343,19 @@ fn split_page(mut items: Vec<Key>, limit: usize, key_attributes: &[&str]) -> (Ve
 /// so it is read straight from the item: a `flatten` wrapper would buffer every attribute first,
 /// which `perf` showed as the largest cost of a GET after the SDK's own.
 pub(crate) fn versioned<T: DeserializeOwned>(item: Item) -> StoreResult<Versioned<T>> {
-    let version = item
-        .get(VERSION)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| internal("a stored item has no version"))?;
+    let version = version_of(&item)?;
     Ok(Versioned {
         item: serde_dynamo::from_item(item).map_err(internal)?,
         version,
     })
+}
+
+/// The version attribute of a stored item.
+pub(crate) fn version_of(item: &Item) -> StoreResult<u64> {
+    item.get(VERSION)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| internal("a stored item has no version"))
 }
 
 pub(crate) fn to_item<T: Serialize>(value: &T) -> StoreResult<HashMap<String, AttributeValue>> {

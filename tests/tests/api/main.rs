@@ -1,6 +1,7 @@
 //! The whole API over HTTP through local-api, with real signed tokens, against DynamoDB Local.
 
 mod addresses;
+mod audit;
 mod auth;
 mod common;
 mod connect;

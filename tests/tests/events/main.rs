@@ -456,7 +456,11 @@ async fn seed(state: &AppState) {
             .and_then(|b| b.validate().map_err(shared::ApiError::from))
             .expect("a valid fixture customer");
         new.customer.id = CustomerId::parse(id).expect("fixture id");
-        state.store.create_customer(new, None).await.expect("seed a customer");
+        state
+            .store
+            .create_customer(new, None, &seed::audit())
+            .await
+            .expect("seed a customer");
     }
     let (user, bank, customer) = LINK;
     let link = UserCustomerLink {
@@ -468,7 +472,7 @@ async fn seed(state: &AppState) {
     };
     state
         .store
-        .create_link(&BankId::parse(bank).expect("fixture bank"), &link, None)
+        .create_link(&BankId::parse(bank).expect("fixture bank"), &link, None, &seed::audit())
         .await
         .expect("seed the link");
 }

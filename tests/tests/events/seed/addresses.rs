@@ -46,7 +46,13 @@ pub async fn seed(state: &AppState) {
         address.customer_address_id = CustomerAddressId::parse(id).expect("fixture address id");
         state
             .store
-            .create_child(&BankId::parse(bank).expect("fixture bank"), &customer, address, None)
+            .create_child(
+                &BankId::parse(bank).expect("fixture bank"),
+                &customer,
+                address,
+                None,
+                &super::audit(),
+            )
             .await
             .expect("seed an address");
     }

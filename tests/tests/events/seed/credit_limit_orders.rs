@@ -24,7 +24,7 @@ pub async fn seed(state: &AppState) {
     order.credit_limit_order_id = CreditLimitOrderId::parse(ORDER).expect("fixture id");
     state
         .store
-        .create_child(&bank, &customer, order, None)
+        .create_child(&bank, &customer, order, None, &super::audit())
         .await
         .expect("seed a credit limit order");
 }

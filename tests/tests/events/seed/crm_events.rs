@@ -25,7 +25,7 @@ pub async fn seed(state: &AppState) {
     new.id = CrmEventId::parse(EVENT).expect("fixture id");
     state
         .store
-        .create_crm_event(&bank, &new, None)
+        .create_crm_event(&bank, &new, None, &super::audit())
         .await
         .expect("seed a CRM event");
 }

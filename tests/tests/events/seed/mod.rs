@@ -13,3 +13,8 @@ pub async fn seed_groups(state: &shared::AppState) {
     credit_limit_orders::seed(state).await;
     crm_events::seed(state).await;
 }
+
+/// The audit of the fixtures' writes.
+pub fn audit() -> shared::domain::audit::Audit {
+    shared::domain::audit::Audit::tool("events-seed", "fixture")
+}

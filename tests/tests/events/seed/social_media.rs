@@ -30,7 +30,7 @@ pub async fn seed(state: &AppState) {
         };
         state
             .store
-            .create_child(&bank, &customer, handle, None)
+            .create_child(&bank, &customer, handle, None, &super::audit())
             .await
             .expect("seed a social media handle");
     }

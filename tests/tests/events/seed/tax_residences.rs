@@ -25,7 +25,7 @@ pub async fn seed(state: &AppState) {
         };
         state
             .store
-            .create_child(&bank, &customer, residence, None)
+            .create_child(&bank, &customer, residence, None, &super::audit())
             .await
             .expect("seed a tax residence");
     }
