@@ -146,12 +146,30 @@ server_id!(UserCustomerLinkId);
 
 impl CustomerId {
     /// The id of a customer that must be created at most once for `seed` (a bulk import's line):
-    /// a UUIDv8 of the seed's SHA-256, so every attempt at that line names the same customer.
+    /// every attempt at that line names the same customer.
     pub fn derived(seed: &[u8]) -> Self {
-        let digest = ring::digest::digest(&ring::digest::SHA256, seed);
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest.as_ref()[..16]);
-        Self(uuid::Builder::from_custom_bytes(bytes).into_uuid())
+        Self(derived(seed))
+    }
+}
+
+/// A UUIDv8 of the seed's SHA-256: the same seed always gives the same id.
+fn derived(seed: &[u8]) -> uuid::Uuid {
+    let digest = ring::digest::digest(&ring::digest::SHA256, seed);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest.as_ref()[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+server_id!(
+    /// A change of the history, named by the table's stream record it was made from.
+    ChangeId
+);
+
+impl ChangeId {
+    /// The change made from the stream record with this sequence number: a redelivered record
+    /// names the same change.
+    pub fn of_sequence_number(sequence: &str) -> Self {
+        Self(derived(format!("change\n{sequence}").as_bytes()))
     }
 }
 server_id!(CustomerAddressId);

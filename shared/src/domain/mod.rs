@@ -2,6 +2,7 @@
 //! create and change them, and their validation. Nothing here knows of DynamoDB or HTTP.
 
 pub mod audit;
+pub mod change;
 pub mod credit_limit_order;
 pub mod crm_event;
 pub mod customer;

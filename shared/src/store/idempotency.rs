@@ -54,7 +54,8 @@ fn hex_digest(parts: &[&[u8]]) -> String {
     ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn now() -> u64 {
+/// Seconds since the epoch, as TTL attributes hold them.
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

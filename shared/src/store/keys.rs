@@ -7,6 +7,8 @@
 //! | user customer link    | `USER#<user>`                          | `LINK#<bank>#<customer id>`      |                                           |             |
 //! | customer's child      | `CUSTOMER#<id>`                        | `<KIND>#<child id>` (UUIDv7: creation order) |                               |             |
 //! | CRM event             | `BANK#<bank>#CRM_EVENTS#<shard>`       | `<event id>` (UUIDv7)            |                                           |             |
+//! | history entry         | `CUSTOMER#<id>`                        | `HISTORY#<changed at, sortable>#<change id>` |                   |             |
+//! | deletion marker       | the deleted item's pk                  | `DELETED#<its sk>` (expires after 7 days) |                   |             |
 //! | idempotency record    | `IDEMPOTENCY#<user>#<key hash>`        | `IDEMPOTENCY`                    |                                           |             |
 //! | (never written)       | `CONNECT`                              | `CONNECT`                        |                                           |             |
 //!
@@ -22,7 +24,7 @@
 //! customers in index `gsi1` under `BANK#<bank>#CUSTOMERS` (`gsi1pk`/`gsi1sk`, projection ALL),
 //! CRM events under `BANK#<bank>#CRM_EVENTS`.
 
-use crate::domain::ids::{BankId, CustomerId, CustomerNumber, UserId};
+use crate::domain::ids::{BankId, ChangeId, CustomerId, CustomerNumber, UserId};
 use crate::domain::timestamp::Timestamp;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -205,6 +207,73 @@ pub fn crm_event(bank: &BankId, shards: Shards, id: impl Display) -> ItemKey {
     }
 }
 
+/// The sort key prefix of a customer's history entries (in the customer's partition: a customer's
+/// history is read with one Query, newest first).
+pub const HISTORY_PREFIX: &str = "HISTORY#";
+
+pub fn history(customer: &CustomerId, at: Timestamp, change: &ChangeId) -> ItemKey {
+    ItemKey {
+        pk: customer_pk(customer),
+        sk: format!("{HISTORY_PREFIX}{}#{change}", at.sortable()),
+    }
+}
+
+/// The history's sort keys from `from` to `to` (inclusive; `None`: unbounded).
+pub fn history_range(from: Option<Timestamp>, to: Option<Timestamp>) -> (String, String) {
+    let lower = from.map(Timestamp::sortable).unwrap_or_default();
+    // `~` sorts after every character of a sortable time and a change id.
+    let upper = to.map(Timestamp::sortable).unwrap_or_default();
+    (format!("{HISTORY_PREFIX}{lower}"), format!("{HISTORY_PREFIX}{upper}~"))
+}
+
+pub const DELETED_PREFIX: &str = "DELETED#";
+
+/// The marker of the deletion of the item at `key`, beside it: who deleted it, written in the
+/// delete's transaction.
+pub fn deletion(key: &ItemKey) -> ItemKey {
+    ItemKey {
+        pk: key.pk.clone(),
+        sk: format!("{DELETED_PREFIX}{}", key.sk),
+    }
+}
+
+/// What object of the API an item of the table is, by its key; `None` for the rest (number,
+/// idempotency and history items).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Customer(CustomerId),
+    Child(CustomerId, ChildKind, String),
+    Link(CustomerId),
+    CrmEvent(String),
+}
+
+pub fn subject_of(pk: &str, sk: &str) -> Option<Subject> {
+    if sk.starts_with(DELETED_PREFIX) {
+        return None;
+    }
+    if let Some(customer) = customer_id_of(pk) {
+        if sk == CUSTOMER_SK {
+            return Some(Subject::Customer(customer));
+        }
+        let kinds = [
+            ChildKind::CustomerAddress,
+            ChildKind::SocialMediaHandle,
+            ChildKind::TaxResidence,
+            ChildKind::CreditLimitOrder,
+        ];
+        return kinds.into_iter().find_map(|kind| {
+            let id = sk.strip_prefix(kind.prefix())?;
+            Some(Subject::Child(customer, kind, id.to_owned()))
+        });
+    }
+    if pk.starts_with("USER#") {
+        let customer = sk.strip_prefix("LINK#")?.rsplit('#').next()?;
+        return CustomerId::parse(customer).ok().map(Subject::Link);
+    }
+    let (_, rest) = pk.strip_prefix("BANK#")?.split_once('#')?;
+    (rest == "CRM_EVENTS" || rest.starts_with("CRM_EVENTS#")).then(|| Subject::CrmEvent(sk.to_owned()))
+}
+
 pub fn idempotency(user: &UserId, key_hash: &str) -> ItemKey {
     ItemKey {
         pk: format!("IDEMPOTENCY#{user}#{key_hash}"),
@@ -261,6 +330,37 @@ mod tests {
                 .pk
                 .starts_with(&legacy_crm_events_pk(&bank))
         );
+    }
+
+    #[test]
+    fn every_object_of_the_api_is_known_by_its_key_and_nothing_else() {
+        let (b1, c, u) = (
+            BankId::parse("b1").unwrap(),
+            CustomerId::new(),
+            UserId::parse("u1").unwrap(),
+        );
+        let subject = |k: ItemKey| subject_of(&k.pk, &k.sk);
+        assert_eq!(subject(customer(&c)), Some(Subject::Customer(c)));
+        let order = CustomerId::new();
+        assert_eq!(
+            subject(child(&c, ChildKind::CreditLimitOrder, order)),
+            Some(Subject::Child(c, ChildKind::CreditLimitOrder, order.to_string()))
+        );
+        assert_eq!(subject(user_customer_link(&u, &b1, &c)), Some(Subject::Link(c)));
+        let event = crm_event(&b1, Shards::DEFAULT, "e1");
+        assert_eq!(subject(event), Some(Subject::CrmEvent("e1".into())));
+        let legacy = ItemKey {
+            pk: legacy_crm_events_pk(&b1),
+            sk: "e2".into(),
+        };
+        assert_eq!(subject(legacy), Some(Subject::CrmEvent("e2".into())));
+        let number = customer_number(&b1, &CustomerNumber::parse("7").unwrap());
+        assert_eq!(subject(number), None);
+        assert_eq!(subject(idempotency(&u, "h")), None);
+        assert_eq!(subject(history(&c, Timestamp::now(), &ChangeId::new())), None);
+        assert_eq!(subject(connect()), None);
+        assert_eq!(subject(deletion(&crm_event(&b1, Shards::DEFAULT, "e1"))), None);
+        assert_eq!(subject(deletion(&customer(&c))), None);
     }
 
     #[test]

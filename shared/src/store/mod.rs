@@ -6,6 +6,7 @@
 pub mod crm_events;
 pub mod customers;
 pub mod error;
+pub mod history;
 pub mod idempotency;
 pub mod keys;
 pub mod links;
@@ -314,6 +315,52 @@ pub(crate) fn audit_sets(
     Ok(())
 }
 
+/// How long a deletion's marker is kept: longer than a stream keeps its records (24 hours), so
+/// the changes function always finds it.
+const DELETION_MARKER_SECONDS: u64 = 7 * 24 * 3600;
+
+#[derive(Serialize)]
+struct DeletionMarker<'a> {
+    pk: String,
+    sk: String,
+    expires_at: u64,
+    #[serde(flatten)]
+    audit: &'a Audit,
+}
+
+impl Store {
+    /// The put of the marker of the item at `key`'s deletion, for the deletion's transaction.
+    pub(crate) fn deletion_marker(&self, key: &keys::ItemKey, audit: &Audit) -> StoreResult<TransactWriteItem> {
+        let marker = keys::deletion(key);
+        let item = DeletionMarker {
+            pk: marker.pk,
+            sk: marker.sk,
+            expires_at: idempotency::now() + DELETION_MARKER_SECONDS,
+            audit,
+        };
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(to_item(&item)?))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The audit of the item at `key`'s deletion, from its marker (`None` once it has expired).
+    pub async fn deletion_audit(&self, key: &keys::ItemKey) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::deletion(key).to_map()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.item)
+    }
+}
+
 /// Why a write's condition failed: the item is there, at this bank, so only the version can have
 /// differed (412); otherwise it is missing or another bank's (404).
 pub(crate) fn condition_failure(old: Option<&Item>, bank: &BankId, what: &'static str) -> StoreError {
@@ -400,6 +447,8 @@ pub(crate) enum Part {
     CrmEvent,
     /// The `Idempotency-Key` record of a create.
     IdempotencyKey,
+    /// The marker of a delete: who deleted the item.
+    DeletionMarker,
 }
 
 /// How a transaction failed.

@@ -7,16 +7,16 @@
 //! - read and list: a GetItem or Query, run in parallel with the caller's access check
 //!   (`access::readable_children`);
 //! - update: one conditional write on the child's own bank and existence;
-//! - delete: two, the audit stamped on the item (so the stream's last image of it names who
-//!   deleted it), then the delete of exactly that stamped version.
+//! - delete: a transaction of the conditional delete and its marker (who deleted it).
 //!
 //! Every write stores its [`Audit`] on the item.
 
+use super::error::internal;
 use super::error::{StoreError, StoreResult, sdk_error};
 use super::idempotency::Record;
 use super::keys::{self, ChildKind, PK, SK};
 use super::page::{Key, Page};
-use super::{BANK_ID, Part, REQUEST_ID, Store, Tx, VERSION, Versioned, Versions, audit_sets, put_new, versioned};
+use super::{BANK_ID, Part, Store, Tx, VERSION, Versioned, Versions, put_new, versioned};
 use crate::domain::audit::Audit;
 use crate::domain::credit_limit_order::CreditLimitOrder;
 use crate::domain::customer_address::CustomerAddress;
@@ -24,9 +24,7 @@ use crate::domain::ids::{BankId, CustomerId};
 use crate::domain::patch::Patch;
 use crate::domain::social_media_handle::SocialMediaHandle;
 use crate::domain::tax_residence::TaxResidence;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -51,9 +49,6 @@ struct ChildItem<'a, T> {
     #[serde(flatten)]
     audit: &'a Audit,
 }
-
-/// Attempts of a delete whose item a concurrent update changed between its two writes.
-const DELETE_ATTEMPTS: usize = 5;
 
 impl Store {
     /// Adds a child to a customer that must exist at `bank`.
@@ -147,10 +142,9 @@ impl Store {
         )
     }
 
-    /// Deletes one child; 404 when it is not there (so a second delete is a 404). The audit is
-    /// stamped first, without a new version (a stamp is not a change of the record), then exactly
-    /// the stamped version is deleted; an update in between makes it start again (412 with
-    /// `If-Match`, whose version is then gone).
+    /// Deletes one child; 404 when it is not there (so a second delete is a 404). In the same
+    /// transaction it writes the deletion's marker (`keys::deletion`): who deleted it, in which
+    /// request, when; the changes function reads it to name the deleter in the history.
     pub async fn delete_child<T: Child>(
         &self,
         bank: &BankId,
@@ -160,73 +154,30 @@ impl Store {
         if_match: Option<&Versions>,
     ) -> StoreResult<()> {
         let key = keys::child(customer, T::KIND, id);
-        for _ in 0..DELETE_ATTEMPTS {
-            let version = self.stamp(&key, bank, audit, if_match, T::NAME).await?;
-            let request = self
-                .client()
-                .delete_item()
-                .table_name(self.table())
-                .set_key(Some(key.to_map()))
-                .condition_expression("#v = :version AND #request = :request")
-                .expression_attribute_names("#v", VERSION)
-                .expression_attribute_names("#request", REQUEST_ID)
-                .expression_attribute_values(":version", AttributeValue::N(version.to_string()))
-                .expression_attribute_values(":request", AttributeValue::S(audit.request_id.clone()));
-            match request.send().await {
-                Ok(_) => return Ok(()),
-                Err(err) => match err.as_service_error() {
-                    // Updated (or deleted) since the stamp: the next stamp tells which.
-                    Some(DeleteItemError::ConditionalCheckFailedException(_)) => continue,
-                    _ => return Err(sdk_error(err)),
-                },
-            }
-        }
-        Err(StoreError::Conflict(format!(
-            "the {} is changing concurrently, retry",
-            T::NAME
-        )))
-    }
-
-    /// Writes the audit onto an existing item of `bank` (of a version `if_match` accepts) and
-    /// returns its version.
-    async fn stamp(
-        &self,
-        key: &keys::ItemKey,
-        bank: &BankId,
-        audit: &Audit,
-        if_match: Option<&Versions>,
-        what: &'static str,
-    ) -> StoreResult<u64> {
-        let mut names = HashMap::from([("#bank".to_owned(), BANK_ID.to_owned())]);
+        let mut condition = format!("attribute_exists({PK}) AND {BANK_ID} = :bank");
         let mut values = HashMap::from([(":bank".to_owned(), AttributeValue::S(bank.to_string()))]);
-        let mut sets = Vec::new();
-        audit_sets(audit, &mut sets, &mut names, &mut values)?;
-        let mut condition = format!("attribute_exists({PK}) AND #bank = :bank");
         if let Some(versions) = if_match {
-            names.insert("#v".to_owned(), VERSION.to_owned());
-            condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
+            condition.push_str(&format!(" AND {}", versions.condition(VERSION, &mut values)));
         }
-        let result = self
-            .client()
-            .update_item()
+        let delete = Delete::builder()
             .table_name(self.table())
             .set_key(Some(key.to_map()))
-            .update_expression(format!("SET {}", sets.join(", ")))
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => super::version_of(&out.attributes.unwrap_or_default()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    Err(super::condition_failure(e.item.as_ref(), bank, what))
-                }
-                _ => Err(sdk_error(err)),
+            .build()
+            .map_err(internal)?;
+        let parts = vec![
+            (Part::Record, TransactWriteItem::builder().delete(delete).build()),
+            (Part::DeletionMarker, self.deletion_marker(&key, audit)?),
+        ];
+        match self.transact(parts).await {
+            Ok(()) => Ok(()),
+            // Missing or another bank's (404), or there at another version (412).
+            Err(Tx::Failed(_)) => match self.child::<T>(bank, customer, id).await {
+                Ok(_) => Err(StoreError::VersionMismatch),
+                Err(e) => Err(e),
             },
+            Err(Tx::Error(e)) => Err(e),
         }
     }
 }

@@ -174,13 +174,14 @@ async fn every_write_stores_its_caller_request_and_time() {
     assert_audited(&api, event_key, &sub, &event, before).await;
 }
 
-/// A delete stamps its audit on the item before deleting it: the stamp leaves the version alone,
-/// so an `If-Match` of the current version still deletes, and a stale one still fails, unchanged.
+/// A delete writes, in its transaction, a marker beside the item naming who deleted it; a refused
+/// delete writes nothing.
 #[tokio::test]
-async fn a_delete_keeps_if_match_and_leaves_nothing_behind() {
+async fn a_delete_leaves_a_marker_naming_the_deleter_and_a_refused_one_nothing() {
     let api = Api::start().await;
     let staff = api.staff(BANK);
     let id = api.create_customer(BANK, json!({})).await;
+    let customer = CustomerId::parse(&id).expect("uuid");
     let base = format!("/v1/banks/{BANK}/customers/{id}");
     let added = api
         .post(
@@ -190,39 +191,31 @@ async fn a_delete_keeps_if_match_and_leaves_nothing_behind() {
         )
         .await;
     added.expect(201);
-    let residence = format!(
-        "{base}/tax_residencies/{}",
-        added.body["tax_residence_id"].as_str().expect("id")
-    );
+    let residence_id = added.body["tax_residence_id"].as_str().expect("id").to_owned();
+    let residence = format!("{base}/tax_residencies/{residence_id}");
+    let key = keys::child(&customer, ChildKind::TaxResidence, &residence_id);
     let items = api.item_count().await;
+    let delete = |if_match: Option<&'static str>| {
+        let mut request = api.http.delete(format!("{}{residence}", api.base)).bearer_auth(&staff);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request.send()
+    };
 
-    let stale = api
-        .http
-        .delete(format!("{}{residence}", api.base))
-        .bearer_auth(&staff)
-        .header("If-Match", "\"7\"")
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(stale.status(), 412);
-    assert_eq!(api.item_count().await, items, "a refused delete leaves the item");
+    assert_eq!(delete(Some("\"7\"")).await.expect("delete").status(), 412);
+    assert_eq!(api.item_count().await, items, "a refused delete writes nothing");
 
-    let deleted = api
-        .http
-        .delete(format!("{}{residence}", api.base))
-        .bearer_auth(&staff)
-        .header("If-Match", "\"1\"")
-        .send()
-        .await
-        .expect("delete");
+    let before = now();
+    let deleted = delete(Some("\"1\"")).await.expect("delete");
     assert_eq!(deleted.status(), 204);
-    assert_eq!(api.item_count().await, items - 1, "the item is gone, no marker left");
-    let again = api
-        .http
-        .delete(format!("{}{residence}", api.base))
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(again.status(), 404);
+    let reply = Reply {
+        status: 204,
+        headers: deleted.headers().clone(),
+        body: Value::Null,
+    };
+    assert_eq!(api.item_count().await, items - 1, "the item is gone");
+    assert_audited(&api, keys::deletion(&key), &format!("staff-of-{BANK}"), &reply, before).await;
+    assert_eq!(delete(None).await.expect("delete").status(), 404);
+    assert_eq!(api.item_count().await, items - 1);
 }
