@@ -3,7 +3,9 @@
 //! template's definition in DynamoDB Local, and runs the real authorizer and routers in-process or
 //! the built functions through a local Lambda service, with each function's IAM policy enforced.
 
+pub mod changes;
 pub mod docs;
+pub mod eventbridge;
 pub mod gateway;
 pub mod iam;
 pub mod import;
@@ -16,6 +18,7 @@ pub mod proxy_event;
 pub mod secrets;
 pub mod seed;
 pub(crate) mod state_file;
+pub mod streams;
 pub mod table;
 pub mod template;
 
@@ -93,10 +96,13 @@ pub struct LambdaOptions {
     pub page_secret: String,
 }
 
-/// The local stack: the API's router and the IAM check in front of DynamoDB Local.
+/// The local stack: the API's router and the IAM check in front of DynamoDB Local, and the changes
+/// function reading the table's stream.
 pub struct Stack {
     pub router: axum::Router,
     pub enforcer: Arc<iam::Enforcer>,
+    pub changes: changes::Pipeline,
+    pub events: changes::Receiver,
 }
 
 /// The region of the local stack: `AWS_REGION`, else `us-east-1`.
@@ -122,28 +128,29 @@ pub fn build_dir() -> PathBuf {
 }
 
 /// Builds the whole local API for `state`'s table, in-process, in front of the DynamoDB Local
-/// that `DYNAMODB_ENDPOINT` names (see [`build_stack`]).
+/// that `DYNAMODB_ENDPOINT` names (see [`build_stack`]); change events go to `<dir>/events.jsonl`.
 pub async fn build(
     template: template::Template,
     dev_keys: &keys::DevKeys,
     state: &AppState,
-) -> Result<axum::Router, LocalError> {
+    dir: &Path,
+) -> Result<Stack, LocalError> {
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").map_err(|_| LocalError::NoEndpoint)?;
-    Ok(build_stack(template, dev_keys, state, Mode::InProcess, &endpoint)
-        .await?
-        .router)
+    build_stack(template, dev_keys, state, Mode::InProcess, &endpoint, dir).await
 }
 
 /// Builds the whole local API for `state`'s table, creating the table if it is absent. Tokens are
 /// checked against the dev keys' JWKS, with the local issuer and audience. Every DynamoDB call of
 /// a function goes through the IAM check of that function's policies, in both modes, in front of
-/// `dynamodb_endpoint` (the DynamoDB Local that `state`'s client uses).
+/// `dynamodb_endpoint` (the DynamoDB Local that `state`'s client uses). The changes function reads
+/// the table's stream; its events go to `<dir>/events.jsonl`.
 pub async fn build_stack(
     template: template::Template,
     dev_keys: &keys::DevKeys,
     state: &AppState,
     mode: Mode,
     dynamodb_endpoint: &str,
+    dir: &Path,
 ) -> Result<Stack, LocalError> {
     table::ensure_table(state.store.client(), state.store.table(), &template.table).await?;
     let (jwks_url, jwks_server) = match &mode {
@@ -168,6 +175,8 @@ pub async fn build_stack(
     };
     let symbols = template::Symbols::new(&template, &local_identity(&jwks_url), &region(), state.store.table());
     let enforcer = Arc::new(iam::Enforcer::start(&template, &symbols, dynamodb_endpoint).await?);
+    let events = changes::receiver(dir).await?;
+    let mut changes_function = None;
 
     let backend = match mode {
         Mode::InProcess => {
@@ -190,11 +199,17 @@ pub async fn build_stack(
                 ("PAGE_TOKEN_SECRET_ARN", &secret_arn),
                 ("SECRETS_MANAGER_ENDPOINT", &secrets_url),
                 ("DYNAMODB_ENDPOINT", &enforcer.endpoint),
+                ("EVENTBRIDGE_ENDPOINT", &events.url),
+                ("EVENT_BUS_NAME", changes::BUS),
             ]);
             let mut functions = std::collections::HashMap::new();
             for f in &template.functions {
                 let launch = lambda::launch(f, &symbols, &settings, &[], &options.build_dir, &options.log_dir)?;
-                functions.insert(f.group.clone(), Arc::new(lambda::Function::new(launch)));
+                let function = Arc::new(lambda::Function::new(launch));
+                if f.logical_id == changes::FUNCTION {
+                    changes_function = Some(function.clone());
+                }
+                functions.insert(f.group.clone(), function);
             }
             let authorizer = functions
                 .get(&template.authorizer.group)
@@ -208,10 +223,30 @@ pub async fn build_stack(
             }
         }
     };
+    let target = match changes_function {
+        Some(function) => changes::Target::Built(function),
+        None => changes::Target::InProcess(changes::Changes {
+            store: enforcer.state_for(state, changes::FUNCTION).store,
+            events: ::changes::eventbridge_client(&region(), Some(&events.url))
+                .map_err(|e| LocalError::Lambda(e.to_string()))?,
+            bus: changes::BUS.into(),
+        }),
+    };
+    let pipeline = changes::start(
+        &template,
+        &symbols,
+        state.store.client().clone(),
+        dynamodb_endpoint,
+        state.store.table(),
+        &events,
+        target,
+    )?;
     Ok(Stack {
         router: gateway::Gateway::new(template, backend, enforcer.clone())?
             .into_router()
             .merge(oauth::router(dev_keys.clone())),
         enforcer,
+        changes: pipeline,
+        events,
     })
 }

@@ -287,7 +287,7 @@ async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::erro
         local_api::Mode::InProcess
     };
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").map_err(|_| local_api::LocalError::NoEndpoint)?;
-    let stack = local_api::build_stack(template, &dev_keys, &state, mode, &endpoint).await?;
+    let stack = local_api::build_stack(template, &dev_keys, &state, mode, &endpoint, &local_dir).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
 
     let mut demo = TokenRequest::new("dev-user");
@@ -308,8 +308,10 @@ async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::erro
          A token for staff of bank demo-bank (valid 1 h; more: `cargo run -q -p local-api -- token --help`):\n\n\
          export TOKEN={token}\n\n\
          curl -s -X POST http://127.0.0.1:{port}/v1/customers -H \"Authorization: Bearer $TOKEN\" \\\n  \
-         -d '{{\"bank_id\":\"demo-bank\",\"legal_name\":\"Ada Lovelace\",\"email\":\"ada@example.com\"}}'\n",
-        state.store.table()
+         -d '{{\"bank_id\":\"demo-bank\",\"legal_name\":\"Ada Lovelace\",\"email\":\"ada@example.com\"}}'\n\n\
+         Change events (the changes function reads the table's stream): tail -f {}\n",
+        state.store.table(),
+        stack.changes.events_file.display()
     );
     let app = stack
         .router

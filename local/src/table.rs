@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde_norway::Value;
 
@@ -88,9 +88,20 @@ pub async fn ensure_table(client: &Client, name: &str, properties: &Value) -> Re
                 .collect::<Result<Vec<_>, _>>()
         })
         .transpose()?;
+    let stream = properties
+        .get("StreamSpecification")
+        .map(|spec| {
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(text(spec, "StreamViewType")?))
+                .build()
+                .map_err(|e| def(e.to_string()))
+        })
+        .transpose()?;
     client
         .create_table()
         .table_name(name)
+        .set_stream_specification(stream)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(properties)?))
         .set_global_secondary_indexes(indexes)

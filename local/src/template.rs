@@ -77,6 +77,8 @@ pub struct FunctionDef {
     pub memory_mb: u32,
     /// `Globals`' variables, then the function's own (which win), unresolved.
     pub environment: Vec<(String, Value)>,
+    /// The `Properties` of its `DynamoDB` (stream) event, unresolved.
+    pub stream: Option<Value>,
     /// `Policies`, unresolved.
     pub policies: Vec<Value>,
 }
@@ -308,6 +310,13 @@ impl Template {
                     .and_then(Value::as_sequence)
                     .cloned()
                     .unwrap_or_default(),
+                stream: props
+                    .get("Events")
+                    .and_then(Value::as_mapping)
+                    .into_iter()
+                    .flatten()
+                    .find(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("DynamoDB"))
+                    .and_then(|(_, e)| e.get("Properties").cloned()),
             });
             let Some(events) = props.get("Events").and_then(Value::as_mapping) else {
                 continue;
@@ -453,6 +462,15 @@ impl Template {
     }
 
     /// The function serving a group.
+    /// The `Properties` of `function`'s stream event source mapping.
+    pub fn stream_mapping(&self, function: &str) -> Option<&Value> {
+        self.functions
+            .iter()
+            .find(|f| f.logical_id == function)?
+            .stream
+            .as_ref()
+    }
+
     pub fn function_of_group(&self, group: &str) -> Option<&FunctionDef> {
         self.functions.iter().find(|f| f.group == group)
     }

@@ -48,7 +48,10 @@ async fn seeding_twice_creates_everything_once() {
     let keys = local_api::keys::load_or_create(&key_dir).expect("dev keys");
     let state = AppState::new(store.client().clone(), store.table(), &[7; 32]).expect("state");
     let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
-    let app = local_api::build(template, &keys, &state).await.expect("local api");
+    let app = local_api::build(template, &keys, &state, &key_dir)
+        .await
+        .expect("local api")
+        .router;
     let get = |path: &str, sub: &str, banks: &[&str]| {
         let mut request = local_api::keys::TokenRequest::new(sub);
         request.scope = "customer.read customer.firehose".into();

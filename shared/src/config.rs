@@ -47,7 +47,8 @@ pub fn sdk_retries() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(3)
 }
 
-fn var(name: &'static str) -> Result<String, ConfigError> {
+/// A required environment variable, not empty.
+pub fn var(name: &'static str) -> Result<String, ConfigError> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => Ok(v),
         _ => Err(ConfigError::Missing(name)),
@@ -231,7 +232,7 @@ const AMAZON_ROOTS: &str = include_str!("../certs/amazon-trust-services.pem");
 /// HTTPS that trusts only Amazon's roots for the real DynamoDB: nothing else may answer for it,
 /// and init does not read and parse the system's whole certificate store (measured by `make bench`).
 /// China regions and custom `https` endpoints trust the system's store as well.
-fn https_client(region: &str, endpoint: Option<&str>) -> Result<SharedHttpClient, ConfigError> {
+pub fn https_client(region: &str, endpoint: Option<&str>) -> Result<SharedHttpClient, ConfigError> {
     let system = region.starts_with("cn-") || endpoint.is_some_and(|e| e.starts_with("https:"));
     let trust = TrustStore::empty()
         .with_native_roots(system)

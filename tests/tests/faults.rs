@@ -296,7 +296,8 @@ impl Api {
         let key_dir = std::env::temp_dir().join(unique("faults-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
         // The IAM check in front of this test's own DynamoDB Local.
-        let app = local_api::build_stack(template, &keys, &state, local_api::Mode::InProcess, ENDPOINT)
+        // The changes function stops with the rest of the stack here: these tests are about the API.
+        let app = local_api::build_stack(template, &keys, &state, local_api::Mode::InProcess, ENDPOINT, &key_dir)
             .await
             .expect("local api")
             .router;
@@ -757,6 +758,13 @@ fn census(table: &Table) -> Census {
                     s(c, "customer_number")
                 )),
                 None => problems.push(format!("number item {pk} points to missing customer {id}")),
+            }
+        } else if sk.starts_with(shared::store::keys::DELETED_PREFIX) {
+            // A deletion's marker: who deleted the item beside it, and when it expires.
+            for attribute in ["changed_by", "request_id", "changed_at", "expires_at"] {
+                if !item.contains_key(attribute) {
+                    problems.push(format!("deletion marker {pk} {sk} lacks {attribute}"));
+                }
             }
         } else if let Some(id) = pk.strip_prefix("CUSTOMER#").filter(|_| sk != "CUSTOMER") {
             if banks.get(id) != Some(&s(item, "bank_id")) {

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
+use shared::domain::change::{HistoryList, Resource};
 use shared::domain::customer::{
     CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
@@ -20,6 +21,7 @@ use shared::http::idempotency::{self, Answer, Create};
 use shared::http::page::LIST_LIMITS;
 use shared::http::router::PublicPrefix;
 use shared::metrics;
+use shared::store::history::HistoryQuery;
 use shared::store::{Read, Versioned};
 use shared::{ApiError, ApiResult, AppState};
 
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{CUSTOMER}/mobile-number"), put(update::<UpdateMobileNumber>))
         .route(&format!("{CUSTOMER}/data"), put(update::<UpdateData>))
         .route(&format!("{CUSTOMER}/number"), put(update_number))
+        .route(&format!("{CUSTOMER}/history"), get(history))
         .with_state(state);
     shared::http::router::finish(routes)
 }
@@ -186,5 +189,55 @@ async fn list_linked(
     Ok(Json(CustomerList {
         customers: page.items,
         next_page_token,
+    }))
+}
+
+/// Who changed what: staff of the bank only (a linked user reads the customer, not its audit
+/// trail), newest first.
+async fn history(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<HistoryList>> {
+    let (bank, id) = path.bank_and_customer()?;
+    caller.require(Scope::Read)?;
+    let granted = caller.require_staff(&bank)?;
+    let resource = query
+        .get("resource")
+        .map(|r| {
+            Resource::parse(r).ok_or_else(|| {
+                let names: Vec<&str> = Resource::ALL.iter().map(|r| r.name()).collect();
+                ApiError::field("resource", format!("must be one of {}", names.join(", ")))
+            })
+        })
+        .transpose()?;
+    let (from, to) = query.window()?;
+    // The token continues only this customer's history with the same filters.
+    let scope = format!(
+        "history/{bank}/{id}/{}/{}/{}",
+        resource.map_or("", Resource::name),
+        from.map(|t| t.sortable()).unwrap_or_default(),
+        to.map(|t| t.sortable()).unwrap_or_default()
+    );
+    let list = app.pages.list(&query, scope, LIST_LIMITS);
+    let request = list.request(&granted)?;
+    let q = HistoryQuery {
+        resource,
+        from,
+        to,
+        limit: request.limit,
+        start: request.start,
+    };
+    // A customer of another bank, or none, has no history here (404).
+    let (customer, page) = tokio::join!(
+        app.store.customer_at(&bank, &id, Read::Eventual),
+        app.store.history(&id, &q)
+    );
+    customer?;
+    let page = page?;
+    Ok(Json(HistoryList {
+        history: page.items,
+        next_page_token: list.next_token(page.next.as_ref())?,
     }))
 }

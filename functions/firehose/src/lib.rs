@@ -23,13 +23,6 @@ pub fn router(state: AppState) -> Router {
     shared::http::router::finish(routes)
 }
 
-fn date(query: &QueryParams, name: &str) -> ApiResult<Option<Timestamp>> {
-    query
-        .get(name)
-        .map(|v| Timestamp::parse(v).map_err(|why| ApiError::field(name, why)))
-        .transpose()
-}
-
 async fn firehose(
     State(app): State<AppState>,
     caller: Caller,
@@ -45,12 +38,7 @@ async fn firehose(
         Some("ASC") => false,
         Some(_) => return Err(ApiError::field("sort_direction", "must be ASC or DESC")),
     };
-    let (from, to) = (date(&query, "from_date")?, date(&query, "to_date")?);
-    if let (Some(f), Some(t)) = (from, to)
-        && f > t
-    {
-        return Err(ApiError::field("to_date", "must not be before from_date"));
-    }
+    let (from, to) = query.window()?;
     let offset = query.int("offset", 0..=MAX_OFFSET)?.unwrap_or(0) as u32;
     // The token is bound to the bank and to the ordering and window it was issued for.
     let scope = format!(

@@ -158,6 +158,32 @@ impl QueryParams {
         self.0.get(name).map(String::as_str)
     }
 
+    /// An optional timestamp parameter (RFC 3339 or `YYYY-MM-DD`).
+    pub fn timestamp(&self, name: &str) -> Result<Option<crate::domain::timestamp::Timestamp>, ApiError> {
+        self.get(name)
+            .map(|v| crate::domain::timestamp::Timestamp::parse(v).map_err(|why| ApiError::field(name, why)))
+            .transpose()
+    }
+
+    /// An optional `from_date`/`to_date` window, `to_date` not before `from_date`.
+    pub fn window(
+        &self,
+    ) -> Result<
+        (
+            Option<crate::domain::timestamp::Timestamp>,
+            Option<crate::domain::timestamp::Timestamp>,
+        ),
+        ApiError,
+    > {
+        let (from, to) = (self.timestamp("from_date")?, self.timestamp("to_date")?);
+        if let (Some(f), Some(t)) = (from, to)
+            && f > t
+        {
+            return Err(ApiError::field("to_date", "must not be before from_date"));
+        }
+        Ok((from, to))
+    }
+
     /// An optional integer parameter within `range`.
     pub fn int(&self, name: &str, range: std::ops::RangeInclusive<i64>) -> Result<Option<i64>, ApiError> {
         let Some(raw) = self.get(name) else { return Ok(None) };

@@ -29,9 +29,12 @@ const NOT_FIELDS: &[&str] = &[
     REQUEST_ID,
     CHANGED_AT,
     EXPIRES_AT,
+    MIGRATED_AT,
     "created_at",
 ];
 const PUBLISHED: &str = "published";
+/// Set on an item a migration copied under a new key (`store::migrate`).
+pub const MIGRATED_AT: &str = "migrated_at";
 
 #[derive(Serialize, Deserialize)]
 struct HistoryItem {
@@ -87,6 +90,11 @@ pub fn entry_of(
         return Ok(None);
     };
     if operation == Operation::Update && old.and_then(|o| o.get(VERSION)) == new.and_then(|n| n.get(VERSION)) {
+        return Ok(None);
+    }
+    // An item removed without a deletion's marker was not deleted through the API (a migration
+    // moved it, or it expired); an item written by a migration is a copy, not a creation.
+    if (operation == Operation::Delete && deletion.is_none()) || image.contains_key(MIGRATED_AT) {
         return Ok(None);
     }
     let (customer_id, resource, resource_id) = match subject {

@@ -138,6 +138,11 @@ impl Store {
             return Ok(false);
         }
         item.insert(PK.into(), AttributeValue::S(target.pk));
+        // The history knows the copy for a move, not a new event.
+        item.insert(
+            super::history::MIGRATED_AT.into(),
+            AttributeValue::N(super::idempotency::now().to_string()),
+        );
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(item))

@@ -49,7 +49,7 @@ pub enum Kind {
     OwnList,
     /// A GET of a customer or its sub-resources: staff, or a user linked to the customer.
     CustomerRead,
-    /// A GET only staff may make (CRM events).
+    /// A GET only staff may make (CRM events, a customer's history).
     StaffRead,
     /// The firehose: `customer.firehose` and staff.
     Firehose,
@@ -66,6 +66,8 @@ pub fn kind(route: &Route) -> Kind {
     match route.method.as_str() {
         "GET" if p == "/v1/users/current/customers" || p == "/v1/banks/{BankID}/customers" => Kind::OwnList,
         "GET" if route.group == "firehose" => Kind::Firehose,
+        // Who changed what is for the bank, not for a linked user.
+        "GET" if p.ends_with("/history") => Kind::StaffRead,
         "GET" if p.contains("{CustomerID}") => Kind::CustomerRead,
         "GET" => Kind::StaffRead,
         "POST" if p == "/v1/customers" => Kind::CreateCustomer,

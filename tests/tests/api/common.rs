@@ -33,6 +33,9 @@ pub struct Api {
     pub enforcer: std::sync::Arc<local_api::iam::Enforcer>,
     /// Whether the local IAM check may deny calls (a test's variant of the template).
     denials_expected: bool,
+    /// The changes function reading this API's table stream, and where its events go.
+    pub changes: local_api::changes::Pipeline,
+    _events: local_api::changes::Receiver,
 }
 
 /// The project's template allows every call its functions make: a denial fails the test, whatever
@@ -129,7 +132,7 @@ impl Api {
         let key_dir = std::env::temp_dir().join(unique("api-tests-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
-        let stack = local_api::build_stack(template, &keys, &state, mode, &endpoint)
+        let stack = local_api::build_stack(template, &keys, &state, mode, &endpoint, &key_dir)
             .await
             .expect("local api");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -146,6 +149,8 @@ impl Api {
             state,
             enforcer: stack.enforcer,
             denials_expected: true,
+            changes: stack.changes,
+            _events: stack.events,
         }
     }
 
@@ -233,18 +238,22 @@ impl Api {
         r.body["customer_id"].as_str().expect("customer_id").to_owned()
     }
 
-    /// How many items the table holds, deletions' markers aside (tests only: the API itself never
-    /// scans). A delete leaves one fewer.
+    /// How many items the table holds, deletions' markers and history entries aside (tests only:
+    /// the API itself never scans). A delete leaves one fewer.
     pub async fn item_count(&self) -> i32 {
         self.state
             .store
             .client()
             .scan()
             .table_name(self.state.store.table())
-            .filter_expression("NOT begins_with(sk, :marker)")
+            .filter_expression("NOT begins_with(sk, :marker) AND NOT begins_with(sk, :history)")
             .expression_attribute_values(
                 ":marker",
                 aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::DELETED_PREFIX.into()),
+            )
+            .expression_attribute_values(
+                ":history",
+                aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::HISTORY_PREFIX.into()),
             )
             .select(Select::Count)
             .consistent_read(true)

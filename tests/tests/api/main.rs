@@ -10,6 +10,7 @@ mod crm_events;
 mod customers;
 mod edges;
 mod firehose;
+mod history;
 mod hostile;
 mod iam;
 mod idempotency;

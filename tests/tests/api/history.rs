@@ -1,0 +1,254 @@
+//! Who changed what: every write gives one history entry (made from the table's stream by the
+//! changes function) and one change event without personal values.
+
+use crate::common::{ALL_SCOPES, Api, Reply};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const BANK: &str = "history-bank";
+
+/// The customer's history once it has `count` entries (the stream is read asynchronously).
+async fn settled(api: &Api, path: &str, token: &str, count: usize) -> Vec<Value> {
+    for _ in 0..150 {
+        let page = api.get(&format!("{path}?limit=100"), token).await;
+        page.expect(200);
+        let entries = page.body["history"].as_array().cloned().unwrap_or_default();
+        if entries.len() >= count {
+            assert_eq!(entries.len(), count, "exactly one entry per change: {entries:#?}");
+            return entries;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the history of {path} did not reach {count} entries");
+}
+
+fn events(api: &Api) -> Vec<Value> {
+    std::fs::read_to_string(&api.changes.events_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn find<'a>(entries: &'a [Value], resource: &str, operation: &str) -> &'a Value {
+    entries
+        .iter()
+        .find(|e| e["resource"] == resource && e["operation"] == operation)
+        .unwrap_or_else(|| panic!("no {operation} of {resource} in {entries:#?}"))
+}
+
+fn field<'a>(entry: &'a Value, name: &str) -> &'a Value {
+    entry["changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["field"] == name))
+        .unwrap_or_else(|| panic!("{name} not among the changes of {entry:#}"))
+}
+
+#[tokio::test]
+async fn every_write_gives_one_entry_with_its_actor_fields_and_values_and_one_event() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let clerk = api.token("clerk-2", &[BANK], ALL_SCOPES);
+    let created = api
+        .post(
+            "/v1/customers",
+            &staff,
+            &json!({"bank_id": BANK, "legal_name": "Ada Lovelace", "email": "ada@example.com"}),
+        )
+        .await;
+    created.expect(201);
+    let id = created.body["customer_id"].as_str().expect("id").to_owned();
+    let base = format!("/v1/banks/{BANK}/customers/{id}");
+    let history = format!("{base}/history");
+    let updated: Reply = api
+        .put(
+            &format!("{base}/email"),
+            &clerk,
+            &json!({"email": "countess@example.com"}),
+        )
+        .await;
+    updated.expect(200);
+    let address = api
+        .post(
+            &format!("/v1/customers/{id}/address"),
+            &staff,
+            &json!({"line_1": "12 St James Square", "city": "London", "country_code": "GB"}),
+        )
+        .await;
+    address.expect(201);
+    let address_id = address.body["customer_address_id"].as_str().expect("id").to_owned();
+    api.put(
+        &format!("{base}/addresses/{address_id}"),
+        &staff,
+        &json!({"city": "Bath"}),
+    )
+    .await
+    .expect(200);
+    let deleted = api
+        .http
+        .delete(format!("{}{base}/addresses/{address_id}", api.base))
+        .bearer_auth(&clerk)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 204);
+    api.post(
+        &format!("/v1/banks/{BANK}/user_customer_links"),
+        &staff,
+        &json!({"user_id": "linked-user", "customer_id": id}),
+    )
+    .await
+    .expect(201);
+    api.post(
+        &format!("/v1/banks/{BANK}/crm-events"),
+        &staff,
+        &json!({"customer_id": id, "category": "call"}),
+    )
+    .await
+    .expect(201);
+
+    let entries = settled(&api, &history, &staff, 7).await;
+    let times: Vec<i64> = entries
+        .iter()
+        .map(|e| e["changed_at"]["seconds"].as_i64().expect("seconds"))
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+
+    let create = find(&entries, "customer", "CREATE");
+    assert_eq!(create["changed_by"], format!("staff-of-{BANK}"));
+    assert_eq!(
+        create["request_id"],
+        created.headers["x-request-id"].to_str().expect("ascii")
+    );
+    assert_eq!(field(create, "legal_name")["new"], "Ada Lovelace");
+    let update = find(&entries, "customer", "UPDATE");
+    assert_eq!(update["changed_by"], "clerk-2");
+    assert_eq!(
+        update["request_id"],
+        updated.headers["x-request-id"].to_str().expect("ascii")
+    );
+    assert_eq!(
+        (&field(update, "email")["old"], &field(update, "email")["new"]),
+        (&json!("ada@example.com"), &json!("countess@example.com"))
+    );
+    assert_eq!(
+        update["changes"].as_array().map(Vec::len),
+        Some(1),
+        "only the email changed: {update:#}"
+    );
+    let moved = find(&entries, "customer_address", "UPDATE");
+    assert_eq!(
+        (&field(moved, "city")["old"], &field(moved, "city")["new"]),
+        (&json!("London"), &json!("Bath"))
+    );
+    let removed = find(&entries, "customer_address", "DELETE");
+    assert_eq!(
+        (removed["changed_by"].as_str(), removed["resource_id"].as_str()),
+        (Some("clerk-2"), Some(address_id.as_str()))
+    );
+    assert_eq!(field(removed, "city")["new"], Value::Null);
+    find(&entries, "customer_address", "CREATE");
+    find(&entries, "user_customer_link", "CREATE");
+    find(&entries, "crm_event", "CREATE");
+
+    // One event per entry, named per resource and operation, carrying field names and never values.
+    let published = events(&api);
+    let mut names: Vec<&str> = published.iter().filter_map(|e| e["DetailType"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "CrmEventCreated",
+            "CustomerAddressAdded",
+            "CustomerAddressRemoved",
+            "CustomerAddressUpdated",
+            "CustomerCreated",
+            "CustomerUpdated",
+            "UserCustomerLinkAdded"
+        ]
+    );
+    let text = std::fs::read_to_string(&api.changes.events_file).expect("events");
+    for personal in [
+        "Ada Lovelace",
+        "ada@example.com",
+        "countess@example.com",
+        "St James",
+        "London",
+        "Bath",
+    ] {
+        assert!(!text.contains(personal), "an event holds {personal:?}: {text}");
+    }
+    let email_event = published
+        .iter()
+        .find(|e| e["DetailType"] == "CustomerUpdated")
+        .expect("CustomerUpdated");
+    assert_eq!(email_event["Detail"]["fields"], json!(["email"]));
+    assert_eq!(email_event["Detail"]["change_id"], update["change_id"]);
+    assert_eq!(email_event["Source"], "customer-api");
+
+    // Filters: by resource, and by time.
+    let addresses = api.get(&format!("{history}?resource=customer_address"), &staff).await;
+    addresses.expect(200);
+    assert_eq!(addresses.body["history"].as_array().map(Vec::len), Some(3));
+    let future = api.get(&format!("{history}?from_date=2999-01-01"), &staff).await;
+    assert_eq!(future.body["history"], json!([]));
+    // Pages of 2, each entry once, in the same order.
+    let pages = api.pages(&format!("{history}?limit=2"), &staff).await;
+    let paged: Vec<Value> = pages
+        .iter()
+        .flat_map(|p| p.body["history"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(paged, entries);
+}
+
+#[tokio::test]
+async fn only_staff_of_the_bank_read_a_history() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let id = api.create_customer(BANK, json!({})).await;
+    api.post(
+        &format!("/v1/banks/{BANK}/user_customer_links"),
+        &staff,
+        &json!({"user_id": "linked-user", "customer_id": id}),
+    )
+    .await
+    .expect(201);
+    let history = format!("/v1/banks/{BANK}/customers/{id}/history");
+    let linked = api.token("linked-user", &[], ALL_SCOPES);
+    api.get(&format!("/v1/banks/{BANK}/customers/{id}"), &linked)
+        .await
+        .expect(200);
+    api.get(&history, &linked).await.expect(403);
+    api.get(&history, &api.staff("another-bank")).await.expect(403);
+    api.get(&history, &api.token("writer", &[BANK], "customer.write"))
+        .await
+        .expect(403);
+    api.send(reqwest::Method::GET, &history, None, None).await.expect(401);
+    let missing = format!("/v1/banks/{BANK}/customers/01a247cd-0000-7000-8000-000000000000/history");
+    api.get(&missing, &staff).await.expect(404);
+    let elsewhere = api.create_customer("another-bank", json!({})).await;
+    api.get(&format!("/v1/banks/{BANK}/customers/{elsewhere}/history"), &staff)
+        .await
+        .expect(404);
+    let bad = api.get(&format!("{history}?resource=everything"), &staff).await;
+    bad.expect(400);
+    assert_eq!(bad.fields(), ["resource"]);
+    let backwards = api
+        .get(&format!("{history}?from_date=2026-02-01&to_date=2026-01-01"), &staff)
+        .await;
+    assert_eq!(backwards.fields(), ["to_date"]);
+    api.get(&format!("{history}?limit=0"), &staff).await.expect(400);
+
+    // A page token is bound to its customer and filters.
+    settled(&api, &history, &staff, 2).await;
+    let first = api.get(&format!("{history}?limit=1"), &staff).await;
+    let token = first.body["next_page_token"].as_str().expect("a next page").to_owned();
+    api.get(&format!("{history}?limit=1&page_token={token}"), &staff)
+        .await
+        .expect(200);
+    let other = api.create_customer(BANK, json!({})).await;
+    let foreign = format!("/v1/banks/{BANK}/customers/{other}/history?limit=1&page_token={token}");
+    assert_eq!(api.get(&foreign, &staff).await.fields(), ["page_token"]);
+    let filtered = format!("{history}?limit=1&resource=customer&page_token={token}");
+    assert_eq!(api.get(&filtered, &staff).await.fields(), ["page_token"]);
+}
