@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make invoke` as a user runs it, for every function of the template: each group's first success
-# event with events/env.json (the functions' answer must be a proxy response), and the authorizer
+# event with events/env.json (the functions' answer must be a proxy response; the changes function's
+# a batch answer with no failed record, its events in LOCAL_DIR/events.jsonl), and the authorizer
 # on a TOKEN event with a fresh dev token (Allow) and on a forged one (Unauthorized, exit 1).
 # Uses its own DynamoDB Local port and data directory.
 set -euo pipefail
@@ -38,6 +39,19 @@ for name, uri in re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function\n(?
       fail "$name accepted a forged token: $out"
     fi
     [[ $out == *'"Unauthorized"'* ]] || fail "$name on a forged token answered: $out"
+  elif [[ -n $(python3 -c '
+import json, sys
+expected = json.load(open(f"events/{sys.argv[1]}/expected.json"))
+print("stream" if any(isinstance(v, dict) and "batch_item_failures" in v for v in expected.values()) else "")' "$group") ]]; then
+    # A stream's function: its first event that every record of succeeds, all records done.
+    event=$(python3 -c '
+import json, sys
+expected = json.load(open(f"events/{sys.argv[1]}/expected.json"))
+print(f"events/{sys.argv[1]}/{sorted(f for f, v in expected.items() if v["batch_item_failures"] == 0)[0]}")' "$group")
+    out=$(FUNCTION=$name EVENT=$event ENV_VARS=$work/env.json scripts/invoke.sh 2>"$work/$name.log") ||
+      fail "$name on $event: $out ($(tail -3 "$work/$name.log"))"
+    [[ $(printf '%s' "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["batchItemFailures"])' 2>/dev/null) == "[]" ]] ||
+      fail "$name on $event did not do every record: $out ($(tail -3 "$work/$name.log"))"
   else
     event=$(python3 -c '
 import json, sys

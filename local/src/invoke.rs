@@ -76,6 +76,7 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     };
+    let publishes = var("EVENTBRIDGE_ENDPOINT").is_none();
     let enforcer = match var("DYNAMODB_ENDPOINT").or_else(|| std::env::var("DYNAMODB_ENDPOINT").ok()) {
         Some(upstream) if function.environment.iter().any(|(k, _)| k == "DYNAMODB_ENDPOINT") => {
             let table_name = var("TABLE_NAME").unwrap_or(local_table.clone());
@@ -100,9 +101,24 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
         _ => None,
     };
 
+    // A function that publishes events (EVENTBRIDGE_ENDPOINT declared, left empty) publishes
+    // them to local-api's receiver: LOCAL_DIR/events.jsonl.
+    let mut receiver = None;
+    if function.environment.iter().any(|(k, _)| k == "EVENTBRIDGE_ENDPOINT") && publishes {
+        let started = crate::changes::receiver(local_dir).await?;
+        for (k, v) in &mut launch.env {
+            match k.as_str() {
+                "EVENTBRIDGE_ENDPOINT" => v.clone_from(&started.url),
+                "EVENT_BUS_NAME" if v.is_empty() => *v = crate::changes::BUS.to_owned(),
+                _ => {}
+            }
+        }
+        receiver = Some(started);
+    }
+
     let function = Function::new(launch);
     let result = function.invoke(Bytes::from(event)).await;
-    drop(enforcer);
+    drop((enforcer, receiver));
     Ok(match result {
         Ok(Answer::Response(body)) => (String::from_utf8_lossy(&body).into_owned(), true),
         Ok(Answer::Error(body)) => (String::from_utf8_lossy(&body).into_owned(), false),

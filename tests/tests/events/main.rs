@@ -93,6 +93,11 @@ mod seed;
 #[serde(untagged)]
 enum ExpectedEntry {
     Status(u16),
+    /// A stream event (of a function with a stream mapping): how many records its answer reports
+    /// failed.
+    Stream {
+        batch_item_failures: usize,
+    },
     Full {
         status: u16,
         #[serde(default)]
@@ -114,6 +119,12 @@ struct Expected {
 impl From<ExpectedEntry> for Expected {
     fn from(e: ExpectedEntry) -> Self {
         match e {
+            // Checked by `stream_problems`, not as a proxy answer.
+            ExpectedEntry::Stream { .. } => Expected {
+                status: 0,
+                body_keys: Vec::new(),
+                location_prefix: None,
+            },
             ExpectedEntry::Status(status) => Expected {
                 status,
                 body_keys: Vec::new(),
@@ -240,11 +251,21 @@ async fn run() -> Vec<String> {
     let state = AppState::new(client, table.clone(), secret.as_bytes()).expect("app state");
     seed(&state).await;
     seed::seed_groups(&state).await;
+    let events_dir = std::env::temp_dir().join(format!("events-{}", CustomerId::new()));
+    let receiver = local_api::changes::receiver(&events_dir)
+        .await
+        .expect("the EventBridge receiver");
     let runner = if lambda_mode() {
-        Runner::lambda(&template, &state, &dir.join("env.json")).await
+        Runner::lambda(&template, &state, &dir.join("env.json"), &receiver).await
     } else {
-        Runner::in_process(&template, &state).await
+        Runner::in_process(&template, &state, &receiver).await
     };
+    let stream_groups: BTreeSet<String> = template
+        .functions
+        .iter()
+        .filter(|f| f.stream.is_some())
+        .map(|f| f.group.clone())
+        .collect();
 
     // (group, method, resource) of every event expected to succeed.
     let mut successes = BTreeSet::new();
@@ -272,6 +293,11 @@ async fn run() -> Vec<String> {
                 continue;
             }
         };
+        if stream_groups.contains(group) {
+            let problems = stream_problems(&runner, group, &text, expected.get(name), &state, &receiver).await;
+            failures.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
+            continue;
+        }
         let problems = shape_problems(group, &event, &template, authorization.as_ref());
         let shaped = problems.is_empty();
         failures.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
@@ -384,6 +410,71 @@ async fn run() -> Vec<String> {
     failures
 }
 
+/// A stream event through the stream's function: its answer reports as many failed records as
+/// expected, and each record it did becomes a history entry of its customer and one event.
+async fn stream_problems(
+    runner: &Runner,
+    group: &str,
+    text: &str,
+    expected: Option<&ExpectedEntry>,
+    state: &AppState,
+    receiver: &local_api::changes::Receiver,
+) -> Vec<String> {
+    let Some(ExpectedEntry::Stream { batch_item_failures }) = expected else {
+        return vec![format!(
+            "expected.json must give {{\"batch_item_failures\": N}} for a stream event"
+        )];
+    };
+    let event: aws_lambda_events::event::dynamodb::Event = match serde_json::from_str(text) {
+        Ok(event) => event,
+        Err(e) => return vec![format!("not a DynamoDB stream event: {e}")],
+    };
+    let answer: Value = match runner {
+        Runner::InProcess { changes, .. } => {
+            serde_json::to_value(changes.handle(event.clone()).await).unwrap_or_default()
+        }
+        Runner::Lambda { functions, .. } => {
+            let Some(function) = functions.get(group) else {
+                return vec![format!("no function for group {group}")];
+            };
+            match function.invoke(text.to_owned().into()).await {
+                Ok(local_api::lambda::Answer::Response(body)) => serde_json::from_slice(&body).unwrap_or_default(),
+                other => return vec![format!("the bootstrap failed: {other:?}")],
+            }
+        }
+    };
+    let failed = answer["batchItemFailures"].as_array().map(Vec::len);
+    if failed != Some(*batch_item_failures) {
+        return vec![format!("expected {batch_item_failures} failed records, got {answer}")];
+    }
+    let mut problems = Vec::new();
+    let published = std::fs::read_to_string(&receiver.events_file).unwrap_or_default();
+    for record in &event.records[..event.records.len() - batch_item_failures] {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        let change = shared::domain::ids::ChangeId::of_sequence_number(&sequence).to_string();
+        let Some(Value::String(pk)) = serde_dynamo::from_item::<_, Value>(record.change.keys.clone())
+            .ok()
+            .map(|k| k["pk"].clone())
+        else {
+            problems.push(format!("record {sequence} has no pk"));
+            continue;
+        };
+        let customer = shared::store::keys::customer_id_of(&pk).expect("a customer's item");
+        let query = shared::store::history::HistoryQuery {
+            limit: 100,
+            ..Default::default()
+        };
+        let history = state.store.history(&customer, &query).await.expect("history");
+        if !history.items.iter().any(|e| e.change_id.to_string() == change) {
+            problems.push(format!("record {sequence} left no history entry"));
+        }
+        if published.matches(&change).count() != 1 {
+            problems.push(format!("record {sequence} was not published exactly once: {published}"));
+        }
+    }
+    problems
+}
+
 /// Whether the events run through the release bootstraps (`API_TESTS_MODE=lambda`, as `make test`
 /// runs this test a second time) rather than the groups' routers.
 fn lambda_mode() -> bool {
@@ -396,6 +487,8 @@ fn lambda_mode() -> bool {
 enum Runner {
     InProcess {
         routers: HashMap<&'static str, axum::Router>,
+        /// The stream's function.
+        changes: local_api::changes::Changes,
         enforcer: local_api::iam::Enforcer,
     },
     Lambda {
@@ -414,13 +507,31 @@ impl Runner {
             .expect("IAM enforcer")
     }
 
-    async fn in_process(template: &local_api::template::Template, state: &AppState) -> Self {
+    async fn in_process(
+        template: &local_api::template::Template,
+        state: &AppState,
+        receiver: &local_api::changes::Receiver,
+    ) -> Self {
         let enforcer = Self::enforcer(template, state).await;
         let routers = local_api::gateway::checked_group_routers(template, state, &enforcer);
-        Runner::InProcess { routers, enforcer }
+        let changes = local_api::changes::Changes {
+            store: enforcer.state_for(state, local_api::changes::FUNCTION).store,
+            events: changes::eventbridge_client(&local_api::region(), Some(&receiver.url)).expect("EventBridge client"),
+            bus: local_api::changes::BUS.into(),
+        };
+        Runner::InProcess {
+            routers,
+            changes,
+            enforcer,
+        }
     }
 
-    async fn lambda(template: &local_api::template::Template, state: &AppState, env_file: &Path) -> Self {
+    async fn lambda(
+        template: &local_api::template::Template,
+        state: &AppState,
+        env_file: &Path,
+        receiver: &local_api::changes::Receiver,
+    ) -> Self {
         let symbols = local_api::template::Symbols::new(template, &[], &local_api::region(), state.store.table());
         let enforcer = Self::enforcer(template, state).await;
         let env_vars = local_api::lambda::EnvVars::load(env_file)
@@ -428,6 +539,7 @@ impl Runner {
             .with_settings(&[
                 ("TABLE_NAME", state.store.table()),
                 ("DYNAMODB_ENDPOINT", &enforcer.endpoint),
+                ("EVENTBRIDGE_ENDPOINT", &receiver.url),
             ]);
         let log_dir = std::env::temp_dir().join("events-lambda-logs");
         let functions = template
