@@ -43,6 +43,7 @@ async fn assert_audited(api: &Api, key: ItemKey, sub: &str, reply: &Reply, befor
     );
 }
 
+// contract: C-HIST-1
 #[tokio::test]
 async fn every_write_stores_its_caller_request_and_time() {
     let api = Api::start().await;
@@ -176,6 +177,7 @@ async fn every_write_stores_its_caller_request_and_time() {
 
 /// A delete writes, in its transaction, a marker beside the item naming who deleted it; a refused
 /// delete writes nothing.
+// contract: C-HIST-1
 #[tokio::test]
 async fn a_delete_leaves_a_marker_naming_the_deleter_and_a_refused_one_nothing() {
     let api = Api::start().await;

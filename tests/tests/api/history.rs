@@ -44,6 +44,7 @@ fn field<'a>(entry: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} not among the changes of {entry:#}"))
 }
 
+// contract: C-HIST-2, C-HIST-3
 #[tokio::test]
 async fn every_write_gives_one_entry_with_its_actor_fields_and_values_and_one_event() {
     let api = Api::start().await;
@@ -201,6 +202,7 @@ async fn every_write_gives_one_entry_with_its_actor_fields_and_values_and_one_ev
     assert_eq!(paged, entries);
 }
 
+// contract: C-HIST-2
 #[tokio::test]
 async fn only_staff_of_the_bank_read_a_history() {
     let api = Api::start().await;
@@ -251,4 +253,112 @@ async fn only_staff_of_the_bank_read_a_history() {
     assert_eq!(api.get(&foreign, &staff).await.fields(), ["page_token"]);
     let filtered = format!("{history}?limit=1&resource=customer&page_token={token}");
     assert_eq!(api.get(&filtered, &staff).await.fields(), ["page_token"]);
+}
+
+/// A stream event for `customer` (a MODIFY of its email), as Lambda delivers it.
+fn email_change(customer: &str, sequence: &str) -> Value {
+    let image = |version: u64, email: &str| {
+        json!({
+            "pk": {"S": format!("CUSTOMER#{customer}")}, "sk": {"S": "CUSTOMER"},
+            "bank_id": {"S": BANK}, "id": {"S": customer}, "email": {"S": email},
+            "version": {"N": version.to_string()}, "changed_by": {"S": "clerk-9"},
+            "request_id": {"S": "r-9"}, "changed_at": {"M": {"seconds": {"N": "1800000000"}, "nanos": {"N": "0"}}}
+        })
+    };
+    json!({"Records": [{
+        "eventID": format!("e-{sequence}"), "eventName": "MODIFY", "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {
+            "Keys": {"pk": {"S": format!("CUSTOMER#{customer}")}, "sk": {"S": "CUSTOMER"}},
+            "OldImage": image(1, "old@example.com"), "NewImage": image(2, "new@example.com"),
+            "SequenceNumber": sequence, "SizeBytes": 300, "StreamViewType": "NEW_AND_OLD_IMAGES"
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/1"
+    }]})
+}
+
+// contract: C-HIST-3
+#[tokio::test]
+async fn a_redelivered_record_writes_and_publishes_nothing_new() {
+    let api = Api::start().await;
+    let id = api.create_customer(BANK, json!({})).await;
+    let dir = std::env::temp_dir().join(format!("history-redelivery-{id}"));
+    let receiver = local_api::changes::receiver(&dir).await.expect("receiver");
+    let changes = local_api::changes::Changes {
+        store: api.enforcer.state_for(&api.state, local_api::changes::FUNCTION).store,
+        events: changes::eventbridge_client("us-east-1", Some(&receiver.url)).expect("client"),
+        bus: local_api::changes::BUS.into(),
+    };
+    let event = email_change(&id, "900000000000000000001");
+    let parsed = || serde_json::from_value::<aws_lambda_events::event::dynamodb::Event>(event.clone()).expect("event");
+
+    // As if a first delivery crashed after writing the entry, before publishing its event.
+    let record = &parsed().records[0].change;
+    let image = |item: &serde_dynamo::Item| {
+        serde_dynamo::from_item::<_, serde_json::Map<String, Value>>(item.clone()).expect("an image")
+    };
+    let (old, new) = (image(&record.old_image), image(&record.new_image));
+    let entry = shared::store::history::entry_of("900000000000000000001", Some(&old), Some(&new), None)
+        .expect("an entry")
+        .expect("a change of the API");
+    let recorded = changes.store.record_history(&entry).await.expect("record");
+    assert_eq!(recorded, shared::store::history::Recorded::New);
+    let change = entry.change_id.to_string();
+    // Delivered again, three times: published once, one entry.
+    for _ in 0..3 {
+        let answer = changes.handle(parsed()).await;
+        assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    }
+    let history = format!("/v1/banks/{BANK}/customers/{id}/history");
+    let entries = api.get(&history, &api.staff(BANK)).await.body["history"].clone();
+    let copies = entries
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["change_id"] == change.as_str())
+        .count();
+    assert_eq!(copies, 1, "one entry for three deliveries: {entries:#}");
+    let published = std::fs::read_to_string(&receiver.events_file).expect("events");
+    assert_eq!(published.matches(&change).count(), 1, "published once: {published}");
+}
+
+/// A record the function cannot make an entry of (an item without its bank) fails every time: it
+/// goes to the on-failure destination after its retries, and the records after it are done.
+// contract: C-HIST-3
+#[tokio::test]
+async fn a_poison_record_goes_to_the_dead_letters_and_the_stream_moves_on() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let id = api.create_customer(BANK, json!({})).await;
+    let broken = shared::domain::ids::CustomerId::new();
+    api.state
+        .store
+        .client()
+        .put_item()
+        .table_name(api.state.store.table())
+        .item(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CUSTOMER#{broken}")),
+        )
+        .item("sk", aws_sdk_dynamodb::types::AttributeValue::S("CUSTOMER".into()))
+        .send()
+        .await
+        .expect("put");
+    api.put(
+        &format!("/v1/banks/{BANK}/customers/{id}/email"),
+        &staff,
+        &json!({"email": "after@example.com"}),
+    )
+    .await
+    .expect(200);
+    let entries = settled(&api, &format!("/v1/banks/{BANK}/customers/{id}/history"), &staff, 2).await;
+    assert_eq!(
+        entries[0]["operation"], "UPDATE",
+        "the record after the poison one is done"
+    );
+    let dead = std::fs::read_to_string(&api.changes.dead_letters).expect("the dead letters");
+    let lines: Vec<Value> = dead.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), 1, "{dead}");
+    assert_eq!(lines[0]["requestContext"]["condition"], "RetryAttemptsExhausted");
+    assert!(lines[0]["DDBStreamBatchInfo"]["startSequenceNumber"].is_string());
 }
