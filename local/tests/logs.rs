@@ -591,6 +591,24 @@ async fn personal_data_and_tokens_never_reach_the_logs() {
         .expect("request");
     assert_eq!(r.status().as_u16(), 401, "a tampered token");
 
+    // The change events of the successful writes (the changes function reads the stream
+    // asynchronously): wait for them before stopping the server.
+    let events_file = server.local_dir.join("events.jsonl");
+    let writes = api
+        .sent
+        .iter()
+        .filter(|s| s.method != Method::GET && s.status < 300)
+        .count();
+    let mut events = String::new();
+    for _ in 0..100 {
+        events = std::fs::read_to_string(&events_file).unwrap_or_default();
+        if events.lines().count() >= writes {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(events.lines().count() >= writes, "{writes} writes, events: {events}");
+
     let Client { http, sent, .. } = api;
     drop(http);
     let (stdout, stderr) = server.stop();
@@ -631,6 +649,13 @@ async fn personal_data_and_tokens_never_reach_the_logs() {
         secrets.push((what, value.clone()));
         secrets.push((what, value.to_lowercase()));
     }
+    // Events carry ids (a customer's id is how a consumer finds it), never personal values or tokens.
+    let in_events: Vec<&str> = secrets
+        .iter()
+        .filter(|(_, value)| events.contains(value.as_str()))
+        .map(|(what, _)| *what)
+        .collect();
+    assert!(in_events.is_empty(), "change events carry {in_events:?}:\n{events}");
     // Not personal data as such, but they point at a person, and the access log promises no ids.
     for id in &ids {
         secrets.push(("a customer id", id.clone()));

@@ -179,6 +179,36 @@ async fn every_write_gives_one_entry_with_its_actor_fields_and_values_and_one_ev
     ] {
         assert!(!text.contains(personal), "an event holds {personal:?}: {text}");
     }
+    // Each as docs/events/change-event.schema.json describes it.
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/events/change-event.schema.json");
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(schema_path).expect("the schema")).expect("JSON");
+    let detail = &schema["$defs"]["Detail"];
+    let mut required: Vec<&str> = detail["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    required.sort_unstable();
+    for event in &published {
+        assert_eq!(event["Source"], schema["properties"]["source"]["const"]);
+        let names = schema["properties"]["detail-type"]["enum"].as_array().expect("enum");
+        assert!(
+            names.contains(&event["DetailType"]),
+            "{} is not in the schema",
+            event["DetailType"]
+        );
+        let mut keys: Vec<&str> = event["Detail"]
+            .as_object()
+            .expect("detail")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, required, "the detail's fields are the schema's");
+        let resources = detail["properties"]["resource"]["enum"].as_array().expect("enum");
+        assert!(resources.contains(&event["Detail"]["resource"]));
+    }
     let email_event = published
         .iter()
         .find(|e| e["DetailType"] == "CustomerUpdated")
