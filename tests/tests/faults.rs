@@ -244,6 +244,8 @@ struct Api {
     /// Not staff: `LINKED_USER`, linked to the fixture's customer.
     linked: String,
     state: AppState,
+    /// The changes function reading the table's stream, where a test keeps it running.
+    changes: Option<(local_api::changes::Pipeline, local_api::changes::Receiver)>,
 }
 
 const LINKED_USER: &str = "linked-user";
@@ -284,7 +286,13 @@ struct Fixture {
 }
 
 impl Api {
+    /// The API alone: these tests are about the requests, and the changes function's writes would
+    /// only blur what the table holds.
     async fn start() -> Api {
+        Self::start_with(false).await
+    }
+
+    async fn start_with(changes: bool) -> Api {
         require_sdk_env();
         let client = shared::config::dynamodb_client_for(Some(ENDPOINT)).expect("DynamoDB client");
         let table = unique("faults");
@@ -296,11 +304,11 @@ impl Api {
         let key_dir = std::env::temp_dir().join(unique("faults-keys"));
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
         // The IAM check in front of this test's own DynamoDB Local.
-        // The changes function stops with the rest of the stack here: these tests are about the API.
-        let app = local_api::build_stack(template, &keys, &state, local_api::Mode::InProcess, ENDPOINT, &key_dir)
+        let stack = local_api::build_stack(template, &keys, &state, local_api::Mode::InProcess, ENDPOINT, &key_dir)
             .await
-            .expect("local api")
-            .router;
+            .expect("local api");
+        let app = stack.router;
+        let changes = changes.then_some((stack.changes, stack.events));
         let mint = |sub: &str, banks: &[&str]| {
             let mut request = TokenRequest::new(sub);
             request.bank_ids = banks.iter().map(|b| b.to_string()).collect();
@@ -309,7 +317,9 @@ impl Api {
         };
         let staff = mint("fault-staff", &[BANK]);
         let linked = mint(LINKED_USER, &[]);
-        let _ = std::fs::remove_dir_all(&key_dir);
+        if changes.is_none() {
+            let _ = std::fs::remove_dir_all(&key_dir);
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -324,6 +334,33 @@ impl Api {
             staff,
             linked,
             state,
+            changes,
+        }
+    }
+
+    /// The change ids of the customer's history once it has at least `count` entries.
+    async fn history(&self, customer: &str, count: usize) -> Vec<String> {
+        let path = format!("/v1/banks/{BANK}/customers/{customer}/history?limit=100");
+        let started = Instant::now();
+        loop {
+            let r = self.send(Method::GET, &path, Who::Staff, None).await;
+            let ids: Vec<String> = r.body["history"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["change_id"].as_str().map(str::to_owned))
+                .collect();
+            if ids.len() >= count {
+                return ids;
+            }
+            assert!(
+                started.elapsed() < RECOVERY_LIMIT,
+                "the history of {customer} has {} of {count} entries ({}: {})",
+                ids.len(),
+                r.status,
+                r.body
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
 
@@ -1123,4 +1160,47 @@ fn number_item_key(bank: &str, number: &str) -> (String, String) {
     let number = shared::domain::ids::CustomerNumber::parse(number).expect("customer number");
     let key = shared::store::keys::customer_number(&bank, &number);
     (key.pk, key.sk)
+}
+
+/// The changes function across an outage of DynamoDB Local: the stream is read again once it is
+/// back, and every write before and after the outage has exactly one history entry and one event.
+#[tokio::test]
+async fn the_history_loses_nothing_and_repeats_nothing_across_an_outage() {
+    let _port = lock_port();
+    let ddb = DynamoDbLocal::start(Some(std::env::temp_dir().join(unique("faults-ddb"))));
+    let api = Api::start_with(true).await;
+    let customer = Api::created(
+        &api.create_customer("History Across", None).await,
+        "a customer",
+        "customer_id",
+    );
+    let email = |n: u32| json!({"email": format!("n{n}@example.com")});
+    let path = format!("/v1/banks/{BANK}/customers/{customer}/email");
+    assert_eq!(
+        api.send(Method::PUT, &path, Who::Staff, Some(&email(1))).await.status,
+        200
+    );
+    api.history(&customer, 2).await;
+
+    ddb.stop();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    ddb.launch();
+    api.wait_until_serving(&customer).await;
+    assert_eq!(
+        api.send(Method::PUT, &path, Who::Staff, Some(&email(2))).await.status,
+        200
+    );
+    let ids = api.history(&customer, 3).await;
+    // Whatever was read again after the restart was recognised.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let ids_later = api.history(&customer, 3).await;
+    let unique_ids: BTreeSet<&String> = ids_later.iter().collect();
+    assert_eq!((ids_later.len(), unique_ids.len()), (3, 3), "{ids_later:?}");
+    assert_eq!(ids, ids_later);
+    let (_, receiver) = api.changes.as_ref().expect("the changes function runs");
+    let events = std::fs::read_to_string(&receiver.events_file).expect("events");
+    for id in &ids {
+        assert_eq!(events.matches(id.as_str()).count(), 1, "{id} published once: {events}");
+    }
+    println!("faults [history]: 3 writes around a restart of DynamoDB Local, 3 entries and 3 events");
 }
