@@ -166,6 +166,28 @@ impl Event {
     }
 }
 
+/// A stream event of `events/<group>/` whose every record succeeds (`{"batch_item_failures": 0}`
+/// in its expected.json), if the group has one: the changes function's input.
+pub fn stream_event(root: &Path, group: &str) -> Result<Option<(String, Value)>, String> {
+    let dir: PathBuf = root.join("events").join(group);
+    let expected: BTreeMap<String, Value> = read_json(&dir.join("expected.json"))
+        .and_then(|v| serde_json::from_value(v).map_err(|e| format!("events/{group}/expected.json: {e}")))?;
+    match expected.into_iter().find(|(_, want)| want["batch_item_failures"] == 0) {
+        Some((name, _)) => Ok(Some((name.clone(), read_json(&dir.join(&name))?))),
+        None => Ok(None),
+    }
+}
+
+/// The stream event as invocation `n`: its records' sequence numbers made new, so that every
+/// invocation is a first delivery (a history entry and an event each), not a redelivery.
+pub fn render_stream(event: &Value, n: u64) -> Vec<u8> {
+    let mut event = event.clone();
+    for (i, record) in event["Records"].as_array_mut().into_iter().flatten().enumerate() {
+        record["dynamodb"]["SequenceNumber"] = Value::String(format!("9{n:012}{i:06}"));
+    }
+    serde_json::to_vec(&event).unwrap_or_default()
+}
+
 /// Every event of `events/<group>/` with its expected status, sorted by file name.
 pub fn events(root: &Path, group: &str) -> Result<Vec<Event>, String> {
     let dir: PathBuf = root.join("events").join(group);

@@ -131,6 +131,9 @@ enum Payload {
     Http(Event),
     /// A TOKEN authorizer event; the answer must allow.
     Authorizer(Vec<u8>),
+    /// A DynamoDB stream event (file name, event), each invocation with new sequence numbers; the
+    /// answer must report no failed record.
+    Stream(String, Value),
 }
 
 impl Payload {
@@ -138,6 +141,7 @@ impl Payload {
         match self {
             Payload::Http(event) => Bytes::from(event.render(n)),
             Payload::Authorizer(event) => Bytes::from(event.clone()),
+            Payload::Stream(_, event) => Bytes::from(fixture::render_stream(event, n)),
         }
     }
 
@@ -151,6 +155,10 @@ impl Payload {
                 let answer: Value = serde_json::from_slice(&invoked.body).unwrap_or_default();
                 answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
             }
+            Payload::Stream(..) => {
+                let answer: Value = serde_json::from_slice(&invoked.body).unwrap_or_default();
+                answer["batchItemFailures"].as_array().is_some_and(Vec::is_empty)
+            }
         }
     }
 
@@ -158,6 +166,7 @@ impl Payload {
         match self {
             Payload::Http(event) => format!("events/{}/{}", event.group, event.name),
             Payload::Authorizer(_) => "TOKEN event, valid ES256 token".into(),
+            Payload::Stream(name, _) => format!("events/changes/{name}, a new change per invocation"),
         }
     }
 }
@@ -347,7 +356,19 @@ async fn run() -> Result<bool, String> {
 
     // ----- what is measured
     let functions = fixture::functions(&template)?;
-    let mut subjects = subjects(&config, &functions, &env_json, &table, &keys.jwks_json(), &token)?;
+    // The changes function publishes to local-api's EventBridge receiver, through the real client.
+    let events_receiver = local_api::changes::receiver(&config.work.join("events"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut subjects = subjects(
+        &config,
+        &functions,
+        &env_json,
+        &table,
+        &keys.jwks_json(),
+        &token,
+        &events_receiver.url,
+    )?;
     let (peers, missing_peers) = bench::peers::find(&config.peers_dir);
     for (label, why) in &missing_peers {
         progress(format!("{label}: not measured: {why}"));
@@ -470,6 +491,12 @@ async fn run() -> Result<bool, String> {
     let mut cost_errors = Vec::new();
     for subject in subjects.iter().filter(|s| s.kind == Kind::Function && !s.cold_only) {
         let Some(function) = &subject.function else { continue };
+        if let Payload::Stream(..) = &subject.payload {
+            if let Err(e) = stream_cost(&mut api, &proxy, subject, &mut n, &mut costs).await {
+                cost_errors.push(format!("{}: {e}", subject.label));
+            }
+            continue;
+        }
         let routes: Vec<_> = template_routes.iter().filter(|r| r.group == function.group).collect();
         if routes.is_empty() {
             continue;
@@ -647,6 +674,40 @@ async fn route_costs(
     Ok(())
 }
 
+/// One new change (one stream record) through the stream's function pointed at the proxy: what a
+/// write costs once more in DynamoDB to become a history entry and an event.
+async fn stream_cost(
+    api: &mut RuntimeApi,
+    proxy: &Proxy,
+    subject: &Subject,
+    n: &mut u64,
+    costs: &mut Vec<RouteCost>,
+) -> Result<(), String> {
+    let mut launch = subject.launch.clone();
+    set_env(&mut launch.env, "DYNAMODB_ENDPOINT", &proxy.endpoint());
+    let mut process = api.spawn(&launch)?;
+    let (_, poll) = api.init(&mut process).await?;
+    *n += 1;
+    proxy.take();
+    let invoked = api.invoke(&mut process, Some(poll), subject.payload.render(*n)).await?;
+    let calls = proxy.take();
+    let name = match &subject.payload {
+        Payload::Stream(name, _) => name.clone(),
+        _ => String::new(),
+    };
+    costs.push(RouteCost {
+        group: subject.label.clone(),
+        method: "STREAM".into(),
+        resource: "one new change (a stream record)".into(),
+        event: name,
+        canonical: true,
+        expected: 200,
+        status: subject.payload.accepts(&invoked).then_some(200),
+        calls,
+    });
+    Ok(())
+}
+
 fn set_env(env: &mut Vec<(String, String)>, name: &str, value: &str) {
     env.retain(|(k, _)| k != name);
     env.push((name.to_owned(), value.to_owned()));
@@ -661,6 +722,7 @@ fn subjects(
     table: &str,
     jwks: &str,
     token: &str,
+    events_endpoint: &str,
 ) -> Result<Vec<Subject>, String> {
     let log = |name: &str| config.work.join("logs").join(format!("{name}.log"));
     let need = |path: PathBuf| {
@@ -771,11 +833,19 @@ fn subjects(
             }
             set_env(&mut env, "TABLE_NAME", table);
             set_env(&mut env, "DYNAMODB_ENDPOINT", &ddb);
-            let events = fixture::events(&config.root, &function.group)?;
-            let event = fixture::timing_event(&events)
-                .cloned()
-                .ok_or_else(|| format!("events/{}/ has no successful event", function.group))?;
-            Payload::Http(event)
+            match fixture::stream_event(&config.root, &function.group)? {
+                Some((name, event)) => {
+                    set_env(&mut env, "EVENTBRIDGE_ENDPOINT", events_endpoint);
+                    Payload::Stream(name, event)
+                }
+                None => {
+                    let events = fixture::events(&config.root, &function.group)?;
+                    let event = fixture::timing_event(&events)
+                        .cloned()
+                        .ok_or_else(|| format!("events/{}/ has no successful event", function.group))?;
+                    Payload::Http(event)
+                }
+            }
         };
         let launch = Launch {
             label: function.group.clone(),
