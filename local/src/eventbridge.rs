@@ -22,16 +22,10 @@ pub struct Bus {
 
 /// Serves `bus` on an ephemeral port; the URL is `EVENTBRIDGE_ENDPOINT` for the changes function.
 pub async fn serve(bus: Bus) -> Result<(String, crate::Background), crate::LocalError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| crate::LocalError::Lambda(format!("cannot serve EventBridge: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| crate::LocalError::Lambda(e.to_string()))?;
     let app = Router::new()
         .route("/", axum::routing::post(put_events))
         .with_state(Arc::new((bus, Mutex::new(()))));
-    Ok((format!("http://{addr}"), crate::Background::serve(listener, app)))
+    crate::serve_local("EventBridge", app).await
 }
 
 fn answer(status: StatusCode, body: Value) -> Response {

@@ -73,6 +73,16 @@ impl Background {
     }
 }
 
+/// Serves `app` on an ephemeral loopback port (a local stand-in for an AWS endpoint): its URL, and
+/// the task, stopped when dropped. `what` names it in an error.
+pub async fn serve_local(what: &str, app: axum::Router) -> Result<(String, Background), LocalError> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| LocalError::Lambda(format!("cannot serve {what}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| LocalError::Lambda(e.to_string()))?;
+    Ok((format!("http://{addr}"), Background::serve(listener, app)))
+}
+
 impl Drop for Background {
     fn drop(&mut self) {
         self.0.abort();

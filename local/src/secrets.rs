@@ -28,16 +28,7 @@ pub struct Secret {
 
 /// Serves `secret` on an ephemeral port; the URL is `SECRETS_MANAGER_ENDPOINT` for the functions.
 pub async fn serve(secret: Secret) -> Result<(String, crate::Background), crate::LocalError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| crate::LocalError::Lambda(format!("cannot serve Secrets Manager: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| crate::LocalError::Lambda(e.to_string()))?;
-    Ok((
-        format!("http://{addr}"),
-        crate::Background::serve(listener, router(secret)),
-    ))
+    crate::serve_local("Secrets Manager", router(secret)).await
 }
 
 pub fn router(secret: Secret) -> Router {

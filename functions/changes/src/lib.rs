@@ -72,9 +72,9 @@ impl Changes {
         self.publish(&entry).await?;
         self.store.history_published(&entry).await.map_err(|e| e.to_string())?;
         tracing::info!(
-            change_id = %entry.change_id,
-            resource = entry.resource.name(),
-            operation = ?entry.operation,
+            change_id = %entry.change.change_id,
+            resource = entry.change.resource.name(),
+            operation = ?entry.change.operation,
             replayed = recorded == Recorded::Unpublished,
             "change recorded"
         );
@@ -104,9 +104,10 @@ impl Changes {
 
     async fn publish(&self, entry: &HistoryEntry) -> Result<(), String> {
         let detail = serde_json::to_string(&entry.event()).map_err(|e| e.to_string())?;
+        let change = &entry.change;
         let time = aws_sdk_eventbridge::primitives::DateTime::from_secs_and_nanos(
-            entry.changed_at.seconds,
-            entry.changed_at.nanos as u32,
+            change.changed_at.seconds,
+            change.changed_at.nanos as u32,
         );
         let published = self
             .events
@@ -115,7 +116,7 @@ impl Changes {
                 PutEventsRequestEntry::builder()
                     .event_bus_name(&self.bus)
                     .source(SOURCE)
-                    .detail_type(entry.resource.event_name(entry.operation))
+                    .detail_type(change.resource.event_name(change.operation))
                     .detail(detail)
                     .time(time)
                     .build(),

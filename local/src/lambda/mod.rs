@@ -172,12 +172,6 @@ pub fn environment(
 /// Serves `jwks` at `http://127.0.0.1:<port>/jwks.json`: the identity provider's JWKS URL the
 /// authorizer fetches at init, as on AWS (the template requires one).
 pub async fn serve_jwks(jwks: String) -> Result<(String, crate::Background), crate::LocalError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| crate::LocalError::Lambda(format!("cannot serve the JWKS: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| crate::LocalError::Lambda(e.to_string()))?;
     let app = axum::Router::new().route(
         "/jwks.json",
         axum::routing::get(move || {
@@ -185,10 +179,8 @@ pub async fn serve_jwks(jwks: String) -> Result<(String, crate::Background), cra
             async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], jwks) }
         }),
     );
-    Ok((
-        format!("http://{addr}/jwks.json"),
-        crate::Background::serve(listener, app),
-    ))
+    let (url, server) = crate::serve_local("the JWKS", app).await?;
+    Ok((format!("{url}/jwks.json"), server))
 }
 
 /// How to start `function` as Lambda would: its bootstrap from `build_dir`, its environment

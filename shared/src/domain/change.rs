@@ -89,9 +89,9 @@ pub struct FieldChange {
     pub new: Value,
 }
 
-/// One entry of a customer's history.
+/// What every change is: which object, what happened to it, who did it, in which request, when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
+pub struct Change {
     pub change_id: ChangeId,
     pub bank_id: BankId,
     pub customer_id: CustomerId,
@@ -101,6 +101,13 @@ pub struct HistoryEntry {
     pub changed_by: UserId,
     pub request_id: String,
     pub changed_at: Timestamp,
+}
+
+/// One entry of a customer's history: the change and every changed field's values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    #[serde(flatten)]
+    pub change: Change,
     pub changes: Vec<FieldChange>,
 }
 
@@ -112,34 +119,18 @@ pub struct HistoryList {
     pub next_page_token: Option<String>,
 }
 
-/// What a change event tells: the entry without values.
+/// What a change event tells: the change and the names of the changed fields, never their values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeEvent {
-    pub change_id: ChangeId,
-    pub bank_id: BankId,
-    pub customer_id: CustomerId,
-    pub resource: Resource,
-    pub resource_id: String,
-    pub operation: Operation,
-    pub changed_by: UserId,
-    pub request_id: String,
-    pub changed_at: Timestamp,
-    /// The names of the fields that changed.
+    #[serde(flatten)]
+    pub change: Change,
     pub fields: Vec<String>,
 }
 
 impl HistoryEntry {
     pub fn event(&self) -> ChangeEvent {
         ChangeEvent {
-            change_id: self.change_id,
-            bank_id: self.bank_id.clone(),
-            customer_id: self.customer_id,
-            resource: self.resource,
-            resource_id: self.resource_id.clone(),
-            operation: self.operation,
-            changed_by: self.changed_by.clone(),
-            request_id: self.request_id.clone(),
-            changed_at: self.changed_at,
+            change: self.change.clone(),
             fields: self.changes.iter().map(|c| c.field.clone()).collect(),
         }
     }

@@ -7,7 +7,7 @@ use super::error::{StoreResult, internal, sdk_error};
 use super::keys::{self, EXPIRES_AT, FIREHOSE_PK, FIREHOSE_SK, GSI1PK, GSI1SK, PK, SK, Subject};
 use super::page::{Key, Page};
 use super::{BANK_ID, CHANGED_AT, CHANGED_BY, REQUEST_ID, Store, VERSION};
-use crate::domain::change::{HistoryEntry, Operation, Resource, diff};
+use crate::domain::change::{Change, HistoryEntry, Operation, Resource, diff};
 use crate::domain::ids::{BankId, ChangeId, CustomerId, UserId};
 use crate::domain::timestamp::Timestamp;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -131,15 +131,17 @@ pub fn entry_of(
         .unwrap_or_else(Timestamp::now);
     let empty = Map::new();
     Ok(Some(HistoryEntry {
-        change_id: ChangeId::of_sequence_number(sequence_number),
-        bank_id,
-        customer_id,
-        resource,
-        resource_id,
-        operation,
-        changed_by,
-        request_id: audited(REQUEST_ID).unwrap_or_default().to_owned(),
-        changed_at,
+        change: Change {
+            change_id: ChangeId::of_sequence_number(sequence_number),
+            bank_id,
+            customer_id,
+            resource,
+            resource_id,
+            operation,
+            changed_by,
+            request_id: audited(REQUEST_ID).unwrap_or_default().to_owned(),
+            changed_at,
+        },
         changes: diff(old.unwrap_or(&empty), new.unwrap_or(&empty), NOT_FIELDS),
     }))
 }
@@ -158,7 +160,8 @@ impl From<keys::ChildKind> for Resource {
 impl Store {
     /// Writes the entry unless its change was recorded before, and says which.
     pub async fn record_history(&self, entry: &HistoryEntry) -> StoreResult<Recorded> {
-        let key = keys::history(&entry.customer_id, entry.changed_at, &entry.change_id);
+        let c = &entry.change;
+        let key = keys::history(&c.customer_id, c.changed_at, &c.change_id);
         let item = HistoryItem {
             pk: key.pk.clone(),
             sk: key.sk.clone(),
@@ -202,7 +205,8 @@ impl Store {
 
     /// Remembers that the entry's event was published.
     pub async fn history_published(&self, entry: &HistoryEntry) -> StoreResult<()> {
-        let key = keys::history(&entry.customer_id, entry.changed_at, &entry.change_id);
+        let c = &entry.change;
+        let key = keys::history(&c.customer_id, c.changed_at, &c.change_id);
         self.client()
             .update_item()
             .table_name(self.table())
@@ -277,27 +281,29 @@ mod tests {
             .unwrap()
             .expect("a change");
         assert_eq!(
-            (entry.operation, entry.resource, entry.customer_id),
+            (entry.change.operation, entry.change.resource, entry.change.customer_id),
             (Operation::Update, Resource::Customer, c)
         );
-        assert_eq!(entry.changed_by.as_str(), "clerk-2");
+        assert_eq!(entry.change.changed_by.as_str(), "clerk-2");
         assert_eq!(entry.changes.len(), 1, "{:?}", entry.changes);
         assert_eq!(
             (&entry.changes[0].field, &entry.changes[0].old),
             (&"email".to_owned(), &json!("a@x"))
         );
         assert_eq!(
-            entry.change_id,
+            entry.change.change_id,
             entry_of("100", Some(&old), Some(&new), None)
                 .unwrap()
                 .unwrap()
+                .change
                 .change_id
         );
         assert_ne!(
-            entry.change_id,
+            entry.change.change_id,
             entry_of("101", Some(&old), Some(&new), None)
                 .unwrap()
                 .unwrap()
+                .change
                 .change_id
         );
         // The same version: a delete's stamp or a migration, no change of the API.
@@ -318,11 +324,11 @@ mod tests {
             .unwrap()
             .expect("a change");
         assert_eq!(
-            (entry.operation, entry.resource),
+            (entry.change.operation, entry.change.resource),
             (Operation::Delete, Resource::CustomerAddress)
         );
         assert_eq!(
-            (entry.resource_id.as_str(), entry.changed_by.as_str()),
+            (entry.change.resource_id.as_str(), entry.change.changed_by.as_str()),
             ("a1", "deleter")
         );
         assert_eq!(entry.changes[0].new, Value::Null);

@@ -333,7 +333,7 @@ async fn a_redelivered_record_writes_and_publishes_nothing_new() {
         .expect("a change of the API");
     let recorded = changes.store.record_history(&entry).await.expect("record");
     assert_eq!(recorded, shared::store::history::Recorded::New);
-    let change = entry.change_id.to_string();
+    let change = entry.change.change_id.to_string();
     // Delivered again, three times: published once, one entry.
     for _ in 0..3 {
         let answer = changes.handle(parsed()).await;

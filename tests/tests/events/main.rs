@@ -465,7 +465,7 @@ async fn stream_problems(
             ..Default::default()
         };
         let history = state.store.history(&customer, &query).await.expect("history");
-        if !history.items.iter().any(|e| e.change_id.to_string() == change) {
+        if !history.items.iter().any(|e| e.change.change_id.to_string() == change) {
             problems.push(format!("record {sequence} left no history entry"));
         }
         if published.matches(&change).count() != 1 {
