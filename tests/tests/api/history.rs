@@ -392,3 +392,102 @@ async fn a_poison_record_goes_to_the_dead_letters_and_the_stream_moves_on() {
     assert_eq!(lines[0]["requestContext"]["condition"], "RetryAttemptsExhausted");
     assert!(lines[0]["DDBStreamBatchInfo"]["startSequenceNumber"].is_string());
 }
+
+/// Each of the eight customer PUTs, and the create of every kind of record (and a tax residence's
+/// delete), each give exactly one entry naming the fields it changed.
+// contract: C-HIST-2
+#[tokio::test]
+async fn every_customer_put_and_record_kind_gives_one_entry() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let id = api.create_customer(BANK, json!({})).await;
+    let base = format!("/v1/banks/{BANK}/customers/{id}");
+    let puts = [
+        ("branch", json!({"branch_id": "manchester-2"}), "branch_id"),
+        (
+            "credit-limit",
+            json!({"credit_limit": {"cur": "EUR", "num": "7500.00"}}),
+            "credit_limit",
+        ),
+        (
+            "credit-rating-and-source",
+            json!({"credit_rating": {"rating": "A+", "source": "Equifax"}}),
+            "credit_rating",
+        ),
+        (
+            "data",
+            json!({"relationship_status": "married", "dependants": 1}),
+            "relationship_status",
+        ),
+        ("email", json!({"email": "a@example.com"}), "email"),
+        (
+            "identity",
+            json!({"legal_name": "Augusta Ada King", "title": "Dr"}),
+            "legal_name",
+        ),
+        (
+            "mobile-number",
+            json!({"mobile_phone_number": "+44 7700 900123"}),
+            "phone_number",
+        ),
+        ("number", json!({"customer_number": "HIST-NEW-1"}), "customer_number"),
+    ];
+    for (path, body, _) in &puts {
+        api.put(&format!("{base}/{path}"), &staff, body).await.expect(200);
+    }
+    let records = [
+        (
+            "handle",
+            format!("/v1/customers/{id}/social_media_handles"),
+            json!({"type": "x", "handle": "@h"}),
+        ),
+        (
+            "residence",
+            format!("{base}/tax-residences"),
+            json!({"domain": "GB", "tax_number": "T1"}),
+        ),
+        (
+            "order",
+            format!("{base}/credit_limit/requests"),
+            json!({"requested_current_rate_amount1": "10"}),
+        ),
+    ];
+    let mut residence = String::new();
+    for (what, path, body) in &records {
+        let r = api.post(path, &staff, body).await;
+        r.expect(201);
+        if *what == "residence" {
+            residence = r.body["tax_residence_id"].as_str().expect("id").to_owned();
+        }
+    }
+    let deleted = api
+        .http
+        .delete(format!("{}{base}/tax_residencies/{residence}", api.base))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 204);
+
+    // The create, 8 updates, 3 records, 1 delete.
+    let entries = settled(&api, &format!("{base}/history"), &staff, 13).await;
+    let updates: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["resource"] == "customer" && e["operation"] == "UPDATE")
+        .collect();
+    assert_eq!(updates.len(), 8);
+    // Newest first: the last PUT is the first update listed.
+    for ((path, _, changed), entry) in puts.iter().rev().zip(&updates) {
+        let fields: Vec<&str> = entry["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .filter_map(|c| c["field"].as_str())
+            .collect();
+        assert!(fields.contains(changed), "PUT {path}: {fields:?}");
+    }
+    for resource in ["social_media_handle", "tax_residence", "credit_limit_order"] {
+        find(&entries, resource, "CREATE");
+    }
+    find(&entries, "tax_residence", "DELETE");
+}
