@@ -47,7 +47,8 @@ print("stream" if any(isinstance(v, dict) and "batch_item_failures" in v for v i
     event=$(python3 -c '
 import json, sys
 expected = json.load(open(f"events/{sys.argv[1]}/expected.json"))
-print(f"events/{sys.argv[1]}/{sorted(f for f, v in expected.items() if v["batch_item_failures"] == 0)[0]}")' "$group")
+ok = sorted(f for f, v in expected.items() if v["batch_item_failures"] == 0)
+print(f"events/{sys.argv[1]}/{ok[0]}")' "$group")
     out=$(FUNCTION=$name EVENT=$event ENV_VARS=$work/env.json scripts/invoke.sh 2>"$work/$name.log") ||
       fail "$name on $event: $out ($(tail -3 "$work/$name.log"))"
     [[ $(printf '%s' "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["batchItemFailures"])' 2>/dev/null) == "[]" ]] ||

@@ -5,9 +5,10 @@
 # Then what ships: `make build` (when missing or stale), and the black-box API suites, the events
 # and the contract again through the built bootstraps behind the local gateway
 # (API_TESTS_MODE=lambda), and `make invoke` of every function; then the template's default arm64:
-# built, and every event run through its bootstraps (under qemu here). Every DynamoDB call of every run
-# goes through the local IAM check; its report (used, denied, granted-but-unused actions per
-# function) ends the run.
+# built, and every event run through its bootstraps (under qemu here); then `make run` end to end,
+# schemathesis twice, the three generated clients against `make run`, and the docs page. Every
+# DynamoDB call of every run goes through the local IAM check; its report (used, denied,
+# granted-but-unused actions per function) ends the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
