@@ -6,7 +6,8 @@
 # - a regional endpoint; every gateway 5xx body tells no status it cannot know;
 # - the table: customer-managed KMS, deletion protection, retained; the log groups: KMS, retained;
 # - every function's environment encrypted with the key; every data function's DynamoDB statements
-#   scoped by dynamodb:LeadingKeys, except the firehose's Query on the index;
+#   scoped by dynamodb:LeadingKeys, except the firehose's Query on the index and the changes
+#   function's reads of the table's own stream (no role reads every stream of the account);
 # - the page token secret only in Secrets Manager, each function reading that one secret.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,8 +78,11 @@ for name, fn in by_type("AWS::Lambda::Function").items():
             if not any(a.startswith("dynamodb:") for a in actions):
                 continue
             on_index = "/index/" in json.dumps(s["Resource"])
+            on_stream = "/stream/" in json.dumps(s["Resource"]) and "Table.Arn" in json.dumps(s["Resource"])
             keys = s.get("Condition", {}).get("ForAllValues:StringLike", {}) or s.get("Condition", {}).get("ForAllValues:StringEquals", {})
-            check(on_index or "dynamodb:LeadingKeys" in keys, f"{name}: a DynamoDB statement without dynamodb:LeadingKeys")
+            check(on_index or on_stream or "dynamodb:LeadingKeys" in keys, f"{name}: a DynamoDB statement without dynamodb:LeadingKeys")
+    managed = json.dumps(role.get("Properties", {}).get("ManagedPolicyArns", []))
+    check("AWSLambdaDynamoDBExecutionRole" not in managed, f"{name} may read every stream of the account")
 
 if problems:
     sys.exit("template-check: FAIL\n  " + "\n  ".join(problems))

@@ -77,7 +77,7 @@ pub struct FunctionDef {
     pub memory_mb: u32,
     /// `Globals`' variables, then the function's own (which win), unresolved.
     pub environment: Vec<(String, Value)>,
-    /// The `Properties` of its `DynamoDB` (stream) event, unresolved.
+    /// The `Properties` of the `AWS::Lambda::EventSourceMapping` that feeds it a stream, unresolved.
     pub stream: Option<Value>,
     /// `Policies`, unresolved.
     pub policies: Vec<Value>,
@@ -310,13 +310,7 @@ impl Template {
                     .and_then(Value::as_sequence)
                     .cloned()
                     .unwrap_or_default(),
-                stream: props
-                    .get("Events")
-                    .and_then(Value::as_mapping)
-                    .into_iter()
-                    .flatten()
-                    .find(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("DynamoDB"))
-                    .and_then(|(_, e)| e.get("Properties").cloned()),
+                stream: None,
             });
             let Some(events) = props.get("Events").and_then(Value::as_mapping) else {
                 continue;
@@ -340,6 +334,24 @@ impl Template {
                     group: group.clone(),
                 });
             }
+        }
+
+        // Stream event source mappings, on the function each names (`FunctionName: !Ref <function>`).
+        for (name, mapping) in of_type("AWS::Lambda::EventSourceMapping") {
+            let props = mapping
+                .get("Properties")
+                .ok_or_else(|| shape(format!("{name} has no Properties")))?;
+            let target = props
+                .get("FunctionName")
+                .and_then(intrinsic)
+                .filter(|(f, _)| f == "Ref")
+                .and_then(|(_, arg)| arg.as_str().map(str::to_owned))
+                .ok_or_else(|| shape(format!("{name}: FunctionName is not a !Ref of a function")))?;
+            let function = functions
+                .iter_mut()
+                .find(|f| f.logical_id == target)
+                .ok_or_else(|| shape(format!("{name} feeds {target}, which is not a function of the template")))?;
+            function.stream = Some(props.clone());
         }
 
         let (_, api) = of_type("AWS::Serverless::Api")
