@@ -347,10 +347,11 @@ impl Template {
                 .filter(|(f, _)| f == "Ref")
                 .and_then(|(_, arg)| arg.as_str().map(str::to_owned))
                 .ok_or_else(|| shape(format!("{name}: FunctionName is not a !Ref of a function")))?;
-            let function = functions
-                .iter_mut()
-                .find(|f| f.logical_id == target)
-                .ok_or_else(|| shape(format!("{name} feeds {target}, which is not a function of the template")))?;
+            let function = functions.iter_mut().find(|f| f.logical_id == target).ok_or_else(|| {
+                shape(format!(
+                    "{name} feeds {target}, which is not a function of the template"
+                ))
+            })?;
             function.stream = Some(props.clone());
         }
 
