@@ -3,11 +3,12 @@
 //! appended to a JSON Lines file (`.local/events.jsonl` for `make run`): `tail -f` shows a bank's
 //! events as other systems would receive them.
 
+use crate::aws_json as answer;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,17 +29,8 @@ pub async fn serve(bus: Bus) -> Result<(String, crate::Background), crate::Local
     crate::serve_local("EventBridge", app).await
 }
 
-fn answer(status: StatusCode, body: Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    response
-}
-
 fn error(kind: &str, message: &str) -> Response {
-    answer(StatusCode::BAD_REQUEST, json!({ "__type": kind, "message": message }))
+    crate::aws_json_error(StatusCode::BAD_REQUEST, kind, message)
 }
 
 /// Every entry is checked as EventBridge checks it (source, detail type, a JSON object as detail,

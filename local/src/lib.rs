@@ -73,6 +73,23 @@ impl Background {
     }
 }
 
+/// An AWS JSON 1.1 answer, as the local stand-ins of AWS services (Secrets Manager, EventBridge)
+/// give it to the SDK's clients.
+pub(crate) fn aws_json(status: axum::http::StatusCode, body: serde_json::Value) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    response
+}
+
+/// An AWS JSON 1.1 error: the SDK reads its type from `__type`.
+pub(crate) fn aws_json_error(status: axum::http::StatusCode, kind: &str, message: &str) -> axum::response::Response {
+    aws_json(status, serde_json::json!({ "__type": kind, "message": message }))
+}
+
 /// Serves `app` on an ephemeral loopback port (a local stand-in for an AWS endpoint): its URL, and
 /// the task, stopped when dropped. `what` names it in an error.
 pub async fn serve_local(what: &str, app: axum::Router) -> Result<(String, Background), LocalError> {

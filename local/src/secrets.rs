@@ -2,11 +2,12 @@
 //! protocol), for the page token secret, so that the built functions read it through the real SDK
 //! client as on AWS. A secret has a current value and, during a rotation, a previous one.
 
+use crate::{aws_json as answer, aws_json_error as error};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -35,20 +36,6 @@ pub fn router(secret: Secret) -> Router {
     Router::new()
         .route("/", axum::routing::post(call))
         .with_state(Arc::new(secret))
-}
-
-/// An AWS JSON 1.1 error: the SDK reads its type from `__type`.
-fn error(status: StatusCode, kind: &str, message: &str) -> Response {
-    answer(status, json!({ "__type": kind, "message": message }))
-}
-
-fn answer(status: StatusCode, body: Value) -> Response {
-    let mut response = (status, body.to_string()).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-amz-json-1.1"),
-    );
-    response
 }
 
 async fn call(State(secret): State<Arc<Secret>>, headers: HeaderMap, body: Bytes) -> Response {

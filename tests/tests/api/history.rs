@@ -85,14 +85,14 @@ async fn every_write_gives_one_entry_with_its_actor_fields_and_values_and_one_ev
     )
     .await
     .expect(200);
-    let deleted = api
-        .http
-        .delete(format!("{}{base}/addresses/{address_id}", api.base))
-        .bearer_auth(&clerk)
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status(), 204);
+    api.send(
+        reqwest::Method::DELETE,
+        &format!("{base}/addresses/{address_id}"),
+        Some(&clerk),
+        None,
+    )
+    .await
+    .expect(204);
     api.post(
         &format!("/v1/banks/{BANK}/user_customer_links"),
         &staff,
@@ -460,14 +460,14 @@ async fn every_customer_put_and_record_kind_gives_one_entry() {
             residence = r.body["tax_residence_id"].as_str().expect("id").to_owned();
         }
     }
-    let deleted = api
-        .http
-        .delete(format!("{}{base}/tax_residencies/{residence}", api.base))
-        .bearer_auth(&staff)
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(deleted.status(), 204);
+    api.send(
+        reqwest::Method::DELETE,
+        &format!("{base}/tax_residencies/{residence}"),
+        Some(&staff),
+        None,
+    )
+    .await
+    .expect(204);
 
     // The create, 8 updates, 3 records, 1 delete.
     let entries = settled(&api, &format!("{base}/history"), &staff, 13).await;
