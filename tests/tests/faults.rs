@@ -1198,7 +1198,15 @@ async fn the_history_loses_nothing_and_repeats_nothing_across_an_outage() {
     assert_eq!((ids_later.len(), unique_ids.len()), (3, 3), "{ids_later:?}");
     assert_eq!(ids, ids_later);
     let (_, receiver) = api.changes.as_ref().expect("the changes function runs");
-    let events = std::fs::read_to_string(&receiver.events_file).expect("events");
+    // An entry is written before its event is published: wait for the third event.
+    let mut events = String::new();
+    for _ in 0..100 {
+        events = std::fs::read_to_string(&receiver.events_file).unwrap_or_default();
+        if events.lines().count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     for id in &ids {
         assert_eq!(events.matches(id.as_str()).count(), 1, "{id} published once: {events}");
     }

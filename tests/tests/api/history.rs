@@ -22,12 +22,22 @@ async fn settled(api: &Api, path: &str, token: &str, count: usize) -> Vec<Value>
     panic!("the history of {path} did not reach {count} entries");
 }
 
-fn events(api: &Api) -> Vec<Value> {
-    std::fs::read_to_string(&api.changes.events_file)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .collect()
+/// The API's published events once there are `count` (an entry is written before its event is
+/// published, so the events may trail the history by a moment).
+async fn events(api: &Api, count: usize) -> Vec<Value> {
+    for _ in 0..150 {
+        let text = std::fs::read_to_string(&api.changes.events_file).unwrap_or_default();
+        if text.lines().count() >= count {
+            let events: Vec<Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON line"))
+                .collect();
+            assert_eq!(events.len(), count, "exactly one event per change: {text}");
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("fewer than {count} events were published");
 }
 
 fn find<'a>(entries: &'a [Value], resource: &str, operation: &str) -> &'a Value {
@@ -153,7 +163,7 @@ async fn every_write_gives_one_entry_with_its_actor_fields_and_values_and_one_ev
     find(&entries, "crm_event", "CREATE");
 
     // One event per entry, named per resource and operation, carrying field names and never values.
-    let published = events(&api);
+    let published = events(&api, 7).await;
     let mut names: Vec<&str> = published.iter().filter_map(|e| e["DetailType"].as_str()).collect();
     names.sort_unstable();
     assert_eq!(
