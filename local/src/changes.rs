@@ -50,6 +50,21 @@ pub async fn receiver(dir: &Path) -> Result<Receiver, LocalError> {
     })
 }
 
+/// The changes function in this process for `state`'s table: its DynamoDB calls through the IAM
+/// check of its policy, its events to `receiver`.
+pub fn in_process(
+    enforcer: &crate::iam::Enforcer,
+    state: &shared::AppState,
+    receiver: &Receiver,
+) -> Result<Changes, LocalError> {
+    Ok(Changes {
+        store: enforcer.state_for(state, FUNCTION).store,
+        events: changes::eventbridge_client(&crate::region(), Some(&receiver.url))
+            .map_err(|e| LocalError::Lambda(e.to_string()))?,
+        bus: BUS.into(),
+    })
+}
+
 /// How the mapping invokes the function.
 pub enum Target {
     /// `functions/changes` in this process, its DynamoDB calls through the IAM check.

@@ -252,12 +252,7 @@ pub async fn build_stack(
     };
     let target = match changes_function {
         Some(function) => changes::Target::Built(function),
-        None => changes::Target::InProcess(changes::Changes {
-            store: enforcer.state_for(state, changes::FUNCTION).store,
-            events: ::changes::eventbridge_client(&region(), Some(&events.url))
-                .map_err(|e| LocalError::Lambda(e.to_string()))?,
-            bus: changes::BUS.into(),
-        }),
+        None => changes::Target::InProcess(changes::in_process(&enforcer, state, &events)?),
     };
     let pipeline = changes::start(
         &template,

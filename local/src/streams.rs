@@ -51,24 +51,28 @@ pub async fn run(
 ) {
     let mut reader = Reader {
         streams,
+        batch_size: mapping.batch_size,
         mapping,
         invoke,
         positions: HashMap::new(),
         retries: HashMap::new(),
-        batch_size: 0,
     };
-    reader.batch_size = reader.mapping.batch_size;
+    // The stream's ARN, looked up again only after a failed poll (the table may be new).
+    let mut stream = None;
     loop {
-        let arn = dynamodb
-            .describe_table()
-            .table_name(&reader.mapping.table)
-            .send()
-            .await
-            .ok()
-            .and_then(|t| t.table.and_then(|t| t.latest_stream_arn));
-        let worked = match arn {
-            Some(arn) => reader.poll(&arn).await.unwrap_or_else(|e| {
+        if stream.is_none() {
+            stream = dynamodb
+                .describe_table()
+                .table_name(&reader.mapping.table)
+                .send()
+                .await
+                .ok()
+                .and_then(|t| t.table.and_then(|t| t.latest_stream_arn));
+        }
+        let worked = match &stream {
+            Some(arn) => reader.poll(arn).await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "reading the table's stream failed; retrying");
+                stream = None;
                 false
             }),
             None => false,

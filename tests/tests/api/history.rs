@@ -324,11 +324,7 @@ async fn a_redelivered_record_writes_and_publishes_nothing_new() {
     let id = api.create_customer(BANK, json!({})).await;
     let dir = std::env::temp_dir().join(format!("history-redelivery-{id}"));
     let receiver = local_api::changes::receiver(&dir).await.expect("receiver");
-    let changes = local_api::changes::Changes {
-        store: api.enforcer.state_for(&api.state, local_api::changes::FUNCTION).store,
-        events: changes::eventbridge_client("us-east-1", Some(&receiver.url)).expect("client"),
-        bus: local_api::changes::BUS.into(),
-    };
+    let changes = local_api::changes::in_process(&api.enforcer, &api.state, &receiver).expect("changes");
     let event = email_change(&id, "900000000000000000001");
     let parsed = || serde_json::from_value::<aws_lambda_events::event::dynamodb::Event>(event.clone()).expect("event");
 
@@ -521,11 +517,7 @@ async fn a_restarted_changes_function_loses_nothing_and_repeats_nothing() {
     let receiver = local_api::changes::receiver(&dir).await.expect("receiver");
     let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
     let symbols = local_api::template::Symbols::new(&template, &[], "us-east-1", api.state.store.table());
-    let changes = local_api::changes::Changes {
-        store: api.enforcer.state_for(&api.state, local_api::changes::FUNCTION).store,
-        events: changes::eventbridge_client("us-east-1", Some(&receiver.url)).expect("client"),
-        bus: local_api::changes::BUS.into(),
-    };
+    let changes = local_api::changes::in_process(&api.enforcer, &api.state, &receiver).expect("changes");
     let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
     let restarted = local_api::changes::start(
         &template,

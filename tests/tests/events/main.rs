@@ -514,11 +514,7 @@ impl Runner {
     ) -> Self {
         let enforcer = Self::enforcer(template, state).await;
         let routers = local_api::gateway::checked_group_routers(template, state, &enforcer);
-        let changes = local_api::changes::Changes {
-            store: enforcer.state_for(state, local_api::changes::FUNCTION).store,
-            events: changes::eventbridge_client(&local_api::region(), Some(&receiver.url)).expect("EventBridge client"),
-            bus: local_api::changes::BUS.into(),
-        };
+        let changes = local_api::changes::in_process(&enforcer, state, receiver).expect("the changes function");
         Runner::InProcess {
             routers,
             changes,
