@@ -280,7 +280,7 @@ pub async fn run(store: &Store) -> Result<Report, SeedError> {
         let owner = owner(fixture)?;
         let what = format!("credit limit order {}", fixture.id);
         let mut order = body::<CreateCreditLimitOrderBody>(&what, &fixture.body)?
-            .validate(&bank, &owner.id)
+            .validate(&bank, &owner.id, Audit::tool("seed", "demo-bank").changed_by)
             .map_err(invalid(&what))?;
         order.credit_limit_order_id = parse_id(&what, &fixture.id, CreditLimitOrderId::parse)?;
         child(store, &bank, &owner.id, order, &mut report.credit_limit_orders).await?;

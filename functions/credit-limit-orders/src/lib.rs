@@ -1,18 +1,18 @@
 //! Credit limit orders: a bank's staff record a customer's credit limit request; staff and linked
-//! users read them.
+//! users read them; staff with `customer.approve` other than its maker approve or reject it.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::domain::credit_limit_order::{
-    CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder, CreditLimitOrderEnvelope,
-    CreditLimitOrderList,
+    ApproveCreditLimitOrderBody, CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder,
+    CreditLimitOrderEnvelope, CreditLimitOrderList, Outcome, RejectCreditLimitOrderBody,
 };
 use shared::domain::ids::CreditLimitOrderId;
 use shared::http::access;
-use shared::http::body::{PathParams, QueryParams};
+use shared::http::body::{Body, PathParams, QueryParams};
 use shared::http::caller::Caller;
 use shared::http::etag::{etag, etag_text};
 use shared::http::idempotency::{self, Answer, Create};
@@ -28,6 +28,14 @@ pub fn router(state: AppState) -> Router {
             &format!("{CUSTOMER}/credit_limit/request/{{RequestID}}"),
             get(get_by_id),
         )
+        .route(
+            &format!("{CUSTOMER}/credit_limit/request/{{RequestID}}/approval"),
+            post(approve),
+        )
+        .route(
+            &format!("{CUSTOMER}/credit_limit/request/{{RequestID}}/rejection"),
+            post(reject),
+        )
         .with_state(state);
     shared::http::router::finish(routes)
 }
@@ -40,9 +48,9 @@ async fn create(
 ) -> ApiResult<Response> {
     let (bank, customer) = path.bank_and_customer()?;
     let granted = caller.require_write(&bank)?;
-    let order = body
-        .json::<CreateCreditLimitOrderBody>(&granted)?
-        .validate(&bank, &customer)?;
+    let order =
+        body.json::<CreateCreditLimitOrderBody>(&granted)?
+            .validate(&bank, &customer, caller.user_id.clone())?;
     let respond = |o: &CreditLimitOrder| {
         let id = o.credit_limit_order_id;
         let location = format!("{prefix}/v1/banks/{bank}/customers/{customer}/credit_limit/request/{id}");
@@ -89,6 +97,39 @@ async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams
     let id = path.get("RequestID", CreditLimitOrderId::parse)?;
     let (_, order) =
         access::readable_child::<CreditLimitOrder>(&app.store, &caller, &bank, &customer, &id.to_string()).await?;
+    Ok((
+        [etag(order.version)],
+        Json(CreditLimitOrderEnvelope {
+            credit_limit_order: order.item,
+        }),
+    )
+        .into_response())
+}
+
+async fn approve(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+    let granted = caller.require_approve(&path.bank_and_customer()?.0)?;
+    let outcome = body
+        .json::<ApproveCreditLimitOrderBody>(&granted)?
+        .validate(caller.user_id.clone())?;
+    decide(&app, &caller, &path, outcome).await
+}
+
+async fn reject(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
+    let granted = caller.require_approve(&path.bank_and_customer()?.0)?;
+    let outcome = body
+        .json::<RejectCreditLimitOrderBody>(&granted)?
+        .validate(caller.user_id.clone())?;
+    decide(&app, &caller, &path, outcome).await
+}
+
+/// The decided order and its new ETag.
+async fn decide(app: &AppState, caller: &Caller, path: &PathParams, outcome: Outcome) -> ApiResult<Response> {
+    let (bank, customer) = path.bank_and_customer()?;
+    let id = path.get("RequestID", CreditLimitOrderId::parse)?;
+    let order = app
+        .store
+        .decide_credit_limit_order(&bank, &customer, &id, outcome, &caller.audit())
+        .await??;
     Ok((
         [etag(order.version)],
         Json(CreditLimitOrderEnvelope {

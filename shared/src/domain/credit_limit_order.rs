@@ -1,9 +1,12 @@
-//! The credit limit order: a customer's request for a new credit limit, stored under the customer.
+//! The credit limit order: a customer's request for a new credit limit, stored under the customer,
+//! and its decision under the four-eyes rule: staff other than the order's maker approve it (the
+//! customer's credit limit becomes the granted one) or reject it, once.
 
-use crate::domain::ids::{BankId, CreditLimitOrderId, CustomerId};
+use crate::domain::customer::{Amount, AmountBody};
+use crate::domain::ids::{BankId, CreditLimitOrderId, CustomerId, UserId};
 use crate::domain::timestamp::Timestamp;
 use crate::domain::validate::Invalid;
-use crate::domain::validate::{self, Check};
+use crate::domain::validate::{self, Check, optional_object};
 use serde::{Deserialize, Serialize};
 
 /// Longest documentation text of a request.
@@ -27,6 +30,155 @@ pub struct CreditLimitOrder {
     pub requested_temporary_valid_end_date: String,
     pub temporary_credit_documentation: String,
     pub created_at: Timestamp,
+    /// Orders stored before decisions existed read as pending.
+    #[serde(default)]
+    pub status: CreditLimitOrderStatus,
+    /// The maker: who requested it. Absent on orders stored before it was recorded, which
+    /// therefore cannot be decided (no one can prove to be someone else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_by: Option<UserId>,
+    /// Who decided, when and why; absent while pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CreditLimitOrderStatus {
+    #[default]
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl CreditLimitOrderStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// The checker's decision on an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub decided_by: UserId,
+    pub decided_at: Timestamp,
+    /// `""` when none was given.
+    pub reason: String,
+    /// The granted limit, which became the customer's `credit_limit`; only on an approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_limit: Option<Amount>,
+}
+
+/// Why an order cannot be decided by someone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The decider requested it (four eyes: the maker is never the checker).
+    OwnOrder,
+    AlreadyDecided(CreditLimitOrderStatus),
+    /// Stored before makers were recorded.
+    MakerUnknown,
+}
+
+impl CreditLimitOrder {
+    /// Whether `checker` may decide this order now.
+    pub fn decidable_by(&self, checker: &UserId) -> Result<(), Refusal> {
+        if self.status != CreditLimitOrderStatus::Pending {
+            return Err(Refusal::AlreadyDecided(self.status));
+        }
+        match &self.requested_by {
+            None => Err(Refusal::MakerUnknown),
+            Some(maker) if maker == checker => Err(Refusal::OwnOrder),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The order once `outcome` is recorded on it.
+    pub fn decided(self, outcome: Outcome) -> Self {
+        Self {
+            status: outcome.status,
+            decision: Some(outcome.decision),
+            ..self
+        }
+    }
+}
+
+/// A validated approval or rejection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: CreditLimitOrderStatus,
+    pub decision: Decision,
+}
+
+impl Outcome {
+    /// The limit the customer gets: only an approval grants one.
+    pub fn granted(&self) -> Option<&Amount> {
+        self.decision.credit_limit.as_ref()
+    }
+}
+
+/// The approval's body: the granted limit and why.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveCreditLimitOrderBody {
+    #[serde(default, deserialize_with = "optional_object")]
+    pub credit_limit: Option<AmountBody>,
+    pub reason: Option<String>,
+}
+
+/// The rejection's body: why, optionally.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectCreditLimitOrderBody {
+    pub reason: Option<String>,
+}
+
+fn reason(check: &mut Check, reason: Option<&str>) -> String {
+    check.optional("reason", reason, documentation).unwrap_or_default()
+}
+
+impl ApproveCreditLimitOrderBody {
+    pub fn validate(self, checker: UserId) -> Result<Outcome, Invalid> {
+        let mut check = Check::default();
+        let granted = match self.credit_limit {
+            None => {
+                check.fail("credit_limit", "is required");
+                None
+            }
+            Some(body) => Some(crate::domain::customer::credit_limit(&mut check, body)),
+        };
+        let reason = reason(&mut check, self.reason.as_deref());
+        check.finish()?;
+        Ok(Outcome {
+            status: CreditLimitOrderStatus::Approved,
+            decision: Decision {
+                decided_by: checker,
+                decided_at: Timestamp::now(),
+                reason,
+                credit_limit: granted,
+            },
+        })
+    }
+}
+
+impl RejectCreditLimitOrderBody {
+    pub fn validate(self, checker: UserId) -> Result<Outcome, Invalid> {
+        let mut check = Check::default();
+        let reason = reason(&mut check, self.reason.as_deref());
+        check.finish()?;
+        Ok(Outcome {
+            status: CreditLimitOrderStatus::Rejected,
+            decision: Decision {
+                decided_by: checker,
+                decided_at: Timestamp::now(),
+                reason,
+                credit_limit: None,
+            },
+        })
+    }
 }
 
 /// The seed's create body: every value is a string (amounts as decimal strings, never numbers).
@@ -58,8 +210,9 @@ fn documentation(v: &str) -> Result<String, String> {
 }
 
 impl CreateCreditLimitOrderBody {
-    /// A new order with a fresh id, or a 400 naming every field at fault.
-    pub fn validate(self, bank: &BankId, customer: &CustomerId) -> Result<CreditLimitOrder, Invalid> {
+    /// A new pending order with a fresh id, requested by `maker`, or a 400 naming every field at
+    /// fault.
+    pub fn validate(self, bank: &BankId, customer: &CustomerId, maker: UserId) -> Result<CreditLimitOrder, Invalid> {
         let mut check = Check::default();
         check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
         check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
@@ -117,6 +270,9 @@ impl CreateCreditLimitOrderBody {
             requested_temporary_valid_end_date: temporary_end.unwrap_or_default(),
             temporary_credit_documentation: temporary_doc.unwrap_or_default(),
             created_at: Timestamp::now(),
+            status: CreditLimitOrderStatus::Pending,
+            requested_by: Some(maker),
+            decision: None,
         })
     }
 }
@@ -146,11 +302,15 @@ mod tests {
     use super::*;
     use crate::http::error::ApiError;
 
+    fn maker() -> UserId {
+        UserId::parse("maker").unwrap()
+    }
+
     fn validate(json: serde_json::Value) -> Result<CreditLimitOrder, Vec<String>> {
         let bank = BankId::parse("b1").unwrap();
         let customer = CustomerId::parse("0190a0b0-0000-7000-8000-000000000001").unwrap();
         crate::http::body::parse_json::<CreateCreditLimitOrderBody>(json.to_string().as_bytes())
-            .and_then(|b| b.validate(&bank, &customer).map_err(ApiError::from))
+            .and_then(|b| b.validate(&bank, &customer, maker()).map_err(ApiError::from))
             .map_err(|e| match e {
                 ApiError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
                 other => vec![other.to_string()],
@@ -209,5 +369,68 @@ mod tests {
                 "temporary_credit_documentation",
             ]
         );
+    }
+
+    fn approval(json: serde_json::Value) -> Result<Outcome, Vec<String>> {
+        crate::http::body::parse_json::<ApproveCreditLimitOrderBody>(json.to_string().as_bytes())
+            .and_then(|b| b.validate(UserId::parse("checker").unwrap()).map_err(ApiError::from))
+            .map_err(|e| match e {
+                ApiError::Invalid(errors) => errors.into_iter().map(|e| e.field).collect(),
+                other => vec![other.to_string()],
+            })
+    }
+
+    #[test]
+    fn an_approval_grants_a_valid_limit() {
+        let o =
+            approval(serde_json::json!({"credit_limit": {"cur": "EUR", "num": "5000.00"}, "reason": "ok"})).unwrap();
+        assert_eq!(o.status, CreditLimitOrderStatus::Approved);
+        assert_eq!(
+            o.granted().map(|a| (a.cur.as_str(), a.num.as_str())),
+            Some(("EUR", "5000.00"))
+        );
+        assert_eq!(
+            (o.decision.decided_by.as_str(), o.decision.reason.as_str()),
+            ("checker", "ok")
+        );
+        assert_eq!(approval(serde_json::json!({})).unwrap_err(), ["credit_limit"]);
+        assert_eq!(
+            approval(serde_json::json!({"credit_limit": null})).unwrap_err(),
+            ["credit_limit"]
+        );
+        assert_eq!(
+            approval(serde_json::json!({"credit_limit": {"cur": "EURO", "num": "-1"}, "reason": "a\u{7}"}))
+                .unwrap_err(),
+            ["credit_limit.cur", "credit_limit.num", "reason"]
+        );
+        assert_eq!(
+            approval(serde_json::json!({"credit_limit": {"cur": "EUR", "num": "1"}, "granted": "1"}))
+                .unwrap_err()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn only_someone_else_decides_a_pending_order_once() {
+        let order = validate(serde_json::json!({"requested_current_rate_amount1": "10"})).unwrap();
+        assert_eq!(order.status, CreditLimitOrderStatus::Pending);
+        let checker = UserId::parse("checker").unwrap();
+        assert_eq!(order.decidable_by(&maker()), Err(Refusal::OwnOrder));
+        assert_eq!(order.decidable_by(&checker), Ok(()));
+        let rejection = RejectCreditLimitOrderBody { reason: None }
+            .validate(checker.clone())
+            .unwrap();
+        assert_eq!(rejection.granted(), None);
+        let rejected = order.clone().decided(rejection);
+        assert_eq!(
+            rejected.decidable_by(&checker),
+            Err(Refusal::AlreadyDecided(CreditLimitOrderStatus::Rejected))
+        );
+        let legacy = CreditLimitOrder {
+            requested_by: None,
+            ..order
+        };
+        assert_eq!(legacy.decidable_by(&checker), Err(Refusal::MakerUnknown));
     }
 }

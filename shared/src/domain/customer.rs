@@ -129,7 +129,8 @@ fn face_image(check: &mut Check, field: &str, body: FaceImageBody) -> FaceImage 
     }
 }
 
-fn credit_limit(check: &mut Check, body: AmountBody) -> Amount {
+/// A credit limit (`credit_limit.cur`, `credit_limit.num`), its faults added to `check`.
+pub(crate) fn credit_limit(check: &mut Check, body: AmountBody) -> Amount {
     Amount {
         cur: check
             .required("credit_limit.cur", body.cur.as_deref(), validate::currency)

@@ -12,6 +12,8 @@ pub enum Scope {
     Read,
     Write,
     Firehose,
+    /// Decide credit limit orders (the checker of four eyes).
+    Approve,
 }
 
 impl Scope {
@@ -20,6 +22,7 @@ impl Scope {
             Scope::Read => "customer.read",
             Scope::Write => "customer.write",
             Scope::Firehose => "customer.firehose",
+            Scope::Approve => "customer.approve",
         }
     }
 
@@ -29,6 +32,7 @@ impl Scope {
             "customer.read" | "https://auth.bnk.to/customer.read" => Some(Scope::Read),
             "customer.write" | "https://auth.bnk.to/customer.write" => Some(Scope::Write),
             "customer.firehose" => Some(Scope::Firehose),
+            "customer.approve" => Some(Scope::Approve),
             _ => None,
         }
     }
@@ -121,6 +125,7 @@ impl Caller {
                 Scope::Read => "the token lacks the customer.read scope",
                 Scope::Write => "the token lacks the customer.write scope",
                 Scope::Firehose => "the token lacks the customer.firehose scope",
+                Scope::Approve => "the token lacks the customer.approve scope",
             }))
         }
     }
@@ -141,6 +146,12 @@ impl Caller {
     /// Scope and staff together: what every write under a bank needs.
     pub fn require_write(&self, bank: &BankId) -> Result<Granted, ApiError> {
         self.require(Scope::Write)?;
+        self.require_staff(bank)
+    }
+
+    /// Scope and staff for deciding what another member of staff requested.
+    pub fn require_approve(&self, bank: &BankId) -> Result<Granted, ApiError> {
+        self.require(Scope::Approve)?;
         self.require_staff(bank)
     }
 }

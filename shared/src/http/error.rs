@@ -1,6 +1,7 @@
 //! The one error type of the HTTP edge, rendered as RFC 9457 problem details; the domain's and the
 //! store's errors map into it here.
 
+use crate::domain::credit_limit_order::Refusal;
 use crate::domain::validate::{FieldError, Invalid};
 use crate::store::StoreError;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -32,6 +33,25 @@ pub enum ApiError {
     /// A real fault. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Why a credit limit order cannot be decided: the four-eyes rule is a permission (403), an order
+/// that is no longer pending a conflict with its state (409).
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::OwnOrder => Self::Forbidden(
+                "four-eyes rule: the member of staff who requested a credit limit order may not decide it",
+            ),
+            Refusal::AlreadyDecided(status) => {
+                Self::Conflict(format!("the credit limit order is already decided: {}", status.name()))
+            }
+            Refusal::MakerUnknown => Self::Conflict(
+                "the credit limit order does not record who requested it, so the four-eyes rule cannot be checked"
+                    .into(),
+            ),
+        }
+    }
 }
 
 impl From<Invalid> for ApiError {

@@ -5,6 +5,7 @@
 
 pub mod crm_events;
 pub mod customers;
+pub mod decisions;
 pub mod error;
 pub mod history;
 pub mod idempotency;
@@ -167,6 +168,55 @@ impl Store {
         if_match: Option<&Versions>,
         what: &'static str,
     ) -> StoreResult<Item> {
+        let mut update = VersionedUpdate::new(key, bank, patch, audit)?;
+        if let Some(versions) = if_match {
+            update.if_match(versions);
+        }
+        let VersionedUpdate {
+            key,
+            expression,
+            condition,
+            names,
+            values,
+        } = update;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_map()))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.unwrap_or_default()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    Err(condition_failure(e.item.as_ref(), bank, what))
+                }
+                _ => Err(sdk_error(err)),
+            },
+        }
+    }
+}
+
+/// The parts of a write that changes an existing item of a bank: the patch's attributes and the
+/// audit set, the version bumped, on the condition that the item exists at the bank (and whatever
+/// else the caller adds). One UpdateItem, or one part of a transaction.
+pub(crate) struct VersionedUpdate {
+    pub key: keys::ItemKey,
+    pub expression: String,
+    pub condition: String,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl VersionedUpdate {
+    pub fn new(key: keys::ItemKey, bank: &BankId, patch: &Patch, audit: &Audit) -> StoreResult<Self> {
         let mut names = HashMap::from([
             ("#bank".to_owned(), BANK_ID.to_owned()),
             ("#v".to_owned(), VERSION.to_owned()),
@@ -190,32 +240,33 @@ impl Store {
             );
             sets.push(format!("{} = :v{i}", parts.join(".")));
         }
-        let mut condition = format!("attribute_exists({PK}) AND #bank = :bank");
-        if let Some(versions) = if_match {
-            condition.push_str(&format!(" AND {}", versions.condition("#v", &mut values)));
-        }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key.to_map()))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => Ok(out.attributes.unwrap_or_default()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    Err(condition_failure(e.item.as_ref(), bank, what))
-                }
-                _ => Err(sdk_error(err)),
-            },
-        }
+        Ok(Self {
+            key,
+            expression: format!("SET {}", sets.join(", ")),
+            condition: format!("attribute_exists({PK}) AND #bank = :bank"),
+            names,
+            values,
+        })
+    }
+
+    /// Only at one of these versions.
+    pub fn if_match(&mut self, versions: &Versions) {
+        let condition = versions.condition("#v", &mut self.values);
+        self.condition.push_str(&format!(" AND {condition}"));
+    }
+
+    /// As one part of a transaction.
+    pub fn transact_item(self, table: &str) -> StoreResult<TransactWriteItem> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(table)
+            .set_key(Some(self.key.to_map()))
+            .update_expression(self.expression)
+            .condition_expression(self.condition)
+            .set_expression_attribute_names(Some(self.names))
+            .set_expression_attribute_values(Some(self.values))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 }
 

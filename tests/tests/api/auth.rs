@@ -59,6 +59,9 @@ pub enum Kind {
     BanklessWrite,
     /// Any other POST, PUT or DELETE under `/v1/banks/{BankID}`.
     BankWrite,
+    /// A credit limit order's approval or rejection: `customer.approve` and staff, and not the
+    /// order's maker.
+    Decide,
 }
 
 pub fn kind(route: &Route) -> Kind {
@@ -71,6 +74,7 @@ pub fn kind(route: &Route) -> Kind {
         "GET" if p.contains("{CustomerID}") => Kind::CustomerRead,
         "GET" => Kind::StaffRead,
         "POST" if p == "/v1/customers" => Kind::CreateCustomer,
+        "POST" if p.ends_with("/approval") || p.ends_with("/rejection") => Kind::Decide,
         _ if !p.starts_with("/v1/banks/") => Kind::BanklessWrite,
         _ => Kind::BankWrite,
     }
@@ -267,6 +271,12 @@ impl World {
             ("POST", "/v1/banks/{BankID}/customers/{CustomerID}/credit_limit/requests", _) => {
                 json!({"requested_current_rate_amount1": "100"})
             }
+            ("POST", "/v1/banks/{BankID}/customers/{CustomerID}/credit_limit/request/{RequestID}/approval", _) => {
+                json!({"credit_limit": {"cur": "EUR", "num": format!("{n}.00")}})
+            }
+            ("POST", "/v1/banks/{BankID}/customers/{CustomerID}/credit_limit/request/{RequestID}/rejection", _) => {
+                json!({"reason": "declined"})
+            }
             // Required fields only (the hostile suite nulls each of them).
             ("POST", "/v1/banks/{BankID}/crm-events", _) => json!({"customer_id": c}),
             ("PUT", "/v1/banks/{BankID}/customers/{CustomerID}/addresses/{CustomerAddressID}", _) => {
@@ -295,12 +305,26 @@ impl World {
         (self.fill(route, &[]), self.body(route).map(|b| b.to_string()))
     }
 
-    /// A request that would succeed for staff: path and body. A DELETE gets a child of its own.
+    /// A request that would succeed for staff: path and body. A DELETE gets a child of its own; a
+    /// decision an order of its own, requested by someone else (four eyes).
     pub async fn request(&self, route: &Route) -> (String, Option<String>) {
         let path = if route.method == "DELETE" {
             let param = Self::params_of(route).pop().expect("a DELETE names what it deletes");
             let id = self.create_child(&param).await;
             self.fill(route, &[(param.as_str(), id.as_str())])
+        } else if kind(route) == Kind::Decide {
+            let maker = self.api.token("maker", &[BANK], ALL_SCOPES);
+            let r = self
+                .api
+                .post(
+                    &format!("/v1/banks/{BANK}/customers/{}/credit_limit/requests", self.customer),
+                    &maker,
+                    &json!({"requested_current_rate_amount1": "100"}),
+                )
+                .await;
+            r.expect(201);
+            let id = r.body["credit_limit_order_id"].as_str().expect("order id");
+            self.fill(route, &[("RequestID", id)])
         } else {
             self.fill(route, &[])
         };
@@ -689,7 +713,7 @@ async fn bad_credentials_are_401_on_every_route() {
             api.token(
                 "up",
                 &[BANK],
-                "https://auth.bnk.to/customer.read https://auth.bnk.to/customer.write customer.firehose",
+                "https://auth.bnk.to/customer.read https://auth.bnk.to/customer.write customer.firehose customer.approve",
             ),
         ),
     ];
@@ -742,7 +766,7 @@ fn callers(api: &Api) -> Vec<Caller> {
                 &[BANK],
                 "https://auth.bnk.to/customer.read https://auth.bnk.to/customer.write",
             ),
-            want: |k| if k == Firehose { Err(403) } else { Ok },
+            want: |k| if k == Firehose || k == Decide { Err(403) } else { Ok },
         },
         Caller {
             who: "read-only staff",

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use shared::AppState;
 use std::path::PathBuf;
 
-pub const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
+pub const ALL_SCOPES: &str = "customer.read customer.write customer.firehose customer.approve";
 /// The page token secret of every test API.
 pub const PAGE_SECRET: &str = "api-tests-page-token-secret-0123456789";
 

@@ -2,8 +2,9 @@ use crate::common::{ALL_SCOPES, Api, Reply};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// The read shape: the seed's four fields, then the id, the stored request and its time.
-const ORDER_FIELDS: [&str; 13] = [
+/// The read shape: the seed's four fields, then the id, the stored request and its time, its
+/// status and maker (a decision adds `decision`).
+const ORDER_FIELDS: [&str; 15] = [
     "rank_amount_1",
     "nominal_interest_1",
     "rank_amount_2",
@@ -17,6 +18,8 @@ const ORDER_FIELDS: [&str; 13] = [
     "requested_temporary_valid_end_date",
     "temporary_credit_documentation",
     "created_at",
+    "status",
+    "requested_by",
 ];
 
 /// The seed's curl example body, placeholders and all.
@@ -141,6 +144,8 @@ async fn orders_are_created_read_and_listed() {
         "temporary_credit_documentation": "holiday season",
     });
     expected["created_at"] = o["created_at"].clone();
+    expected["status"] = json!("PENDING");
+    expected["requested_by"] = json!("staff-of-b1");
     assert_eq!(*o, expected, "amounts and dates come back exactly as sent");
 
     // Only the first amount is required; everything absent reads as "".
@@ -157,6 +162,8 @@ async fn orders_are_created_read_and_listed() {
             "requested_current_rate_amount1",
             "credit_limit_order_id",
             "created_at",
+            "status",
+            "requested_by",
         ]
         .contains(f)
     }) {

@@ -8,6 +8,7 @@ mod connect;
 mod credit_limit_orders;
 mod crm_events;
 mod customers;
+mod decisions;
 mod edges;
 mod firehose;
 mod history;
