@@ -43,7 +43,7 @@ environment: PORT (3000), TABLE_NAME (customer-api), LOCAL_DIR (.local), PAGE_TO
 (else one kept in LOCAL_DIR), LOCAL_BUILD_DIR (.aws-sam/build), DYNAMODB_ENDPOINT, AWS_REGION and
 credentials for the SDK";
 
-const ALL_SCOPES: &str = "customer.read customer.write customer.firehose";
+const ALL_SCOPES: &str = "customer.read customer.write customer.firehose customer.approve";
 
 // One thread: on 2 cores shared with DynamoDB Local's JVM it served 15% more requests per second
 // than the multi-threaded runtime, at less CPU per request.

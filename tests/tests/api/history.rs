@@ -551,3 +551,61 @@ async fn a_restarted_changes_function_loses_nothing_and_repeats_nothing() {
         assert!(!republished.contains(change), "{change} published again: {republished}");
     }
 }
+
+// contract: C-FOUR-3
+#[tokio::test]
+async fn a_decision_is_an_update_of_the_order_and_of_the_customer_by_the_checker() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let checker = api.token("history-checker", &[BANK], ALL_SCOPES);
+    let id = api
+        .create_customer(BANK, json!({"credit_limit": {"cur": "EUR", "num": "100.00"}}))
+        .await;
+    let base = format!("/v1/banks/{BANK}/customers/{id}");
+    let created = api
+        .post(
+            &format!("{base}/credit_limit/requests"),
+            &staff,
+            &json!({"requested_current_rate_amount1": "900.00"}),
+        )
+        .await;
+    created.expect(201);
+    let order = created.body["credit_limit_order_id"]
+        .as_str()
+        .expect("order id")
+        .to_owned();
+    api.post(
+        &format!("{base}/credit_limit/request/{order}/approval"),
+        &checker,
+        &json!({"credit_limit": {"cur": "EUR", "num": "900.00"}, "reason": "verified"}),
+    )
+    .await
+    .expect(200);
+    // Customer created, order added, then the decision's two updates.
+    let entries = settled(&api, &format!("{base}/history"), &staff, 4).await;
+    let order_update = find(&entries, "credit_limit_order", "UPDATE");
+    assert_eq!(order_update["resource_id"], order.as_str());
+    assert_eq!(order_update["changed_by"], "history-checker");
+    assert_eq!(field(order_update, "status")["old"], "PENDING");
+    assert_eq!(field(order_update, "status")["new"], "APPROVED");
+    assert_eq!(field(order_update, "decision")["old"], Value::Null);
+    assert_eq!(field(order_update, "decision")["new"]["decided_by"], "history-checker");
+    let customer_update = find(&entries, "customer", "UPDATE");
+    assert_eq!(customer_update["changed_by"], "history-checker");
+    assert_eq!(
+        customer_update["request_id"], order_update["request_id"],
+        "one request, one transaction"
+    );
+    assert_eq!(
+        field(customer_update, "credit_limit")["old"],
+        json!({"cur": "EUR", "num": "100.00"})
+    );
+    assert_eq!(
+        field(customer_update, "credit_limit")["new"],
+        json!({"cur": "EUR", "num": "900.00"})
+    );
+    let names: Vec<Value> = events(&api, 4).await.iter().map(|e| e["DetailType"].clone()).collect();
+    for name in ["CreditLimitOrderUpdated", "CustomerUpdated"] {
+        assert!(names.contains(&json!(name)), "{name} in {names:?}");
+    }
+}
