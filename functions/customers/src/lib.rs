@@ -1,4 +1,5 @@
-//! Customers: create, read by id and by number, the eight updates, and the caller's linked customers.
+//! Customers: create, read by id and by number, the eight updates, the caller's linked customers,
+//! and a customer's history and export.
 
 use axum::Json;
 use axum::Router;
@@ -12,13 +13,15 @@ use shared::domain::customer::{
     CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
+use shared::domain::export::{CustomerExport, EXPORT_VERSION};
 use shared::domain::ids::{BankId, CustomerNumber};
+use shared::domain::timestamp::Timestamp;
 use shared::http::access;
 use shared::http::body::{Body, PathParams, QueryParams};
 use shared::http::caller::{Caller, Scope};
 use shared::http::etag::{etag, etag_text, if_match};
 use shared::http::idempotency::{self, Answer, Create};
-use shared::http::page::LIST_LIMITS;
+use shared::http::page::{LIST_LIMITS, Limits};
 use shared::http::router::PublicPrefix;
 use shared::metrics;
 use shared::store::history::HistoryQuery;
@@ -48,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{CUSTOMER}/data"), put(update::<UpdateData>))
         .route(&format!("{CUSTOMER}/number"), put(update_number))
         .route(&format!("{CUSTOMER}/history"), get(history))
+        .route(&format!("{CUSTOMER}/export"), get(export))
         .with_state(state);
     shared::http::router::finish(routes)
 }
@@ -239,5 +243,36 @@ async fn history(
     Ok(Json(HistoryList {
         history: page.items,
         next_page_token: list.next_token(page.next.as_ref())?,
+    }))
+}
+
+/// Items of the customer's partition per export page: each is a few KB at most (the API's field
+/// limits), so a page stays far below Lambda's 6 MB answer.
+const EXPORT_LIMITS: Limits = Limits { default: 200, max: 500 };
+
+async fn export(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    query: QueryParams,
+) -> ApiResult<Json<CustomerExport>> {
+    let (bank, id) = path.bank_and_customer()?;
+    caller.require(Scope::Read)?;
+    let granted = caller.require_staff(&bank)?;
+    // The token continues only this customer's export.
+    let list = app.pages.list(&query, format!("export/{bank}/{id}"), EXPORT_LIMITS);
+    let request = list.request(&granted)?;
+    let (customer, page) = tokio::join!(
+        app.store.customer_at(&bank, &id, Read::Latest),
+        app.store.export_page(&id, request.limit, request.start)
+    );
+    let customer = customer?;
+    let (collections, next) = page?;
+    Ok(Json(CustomerExport {
+        export_version: EXPORT_VERSION,
+        exported_at: Timestamp::now(),
+        customer: customer.item,
+        collections,
+        next_page_token: list.next_token(next.as_ref())?,
     }))
 }

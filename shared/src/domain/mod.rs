@@ -7,6 +7,7 @@ pub mod credit_limit_order;
 pub mod crm_event;
 pub mod customer;
 pub mod customer_address;
+pub mod export;
 pub mod ids;
 pub mod link;
 pub mod patch;

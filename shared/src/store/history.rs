@@ -45,6 +45,13 @@ struct HistoryItem {
     published: bool,
 }
 
+/// The entry a stored history item holds.
+pub(crate) fn entry_of_item(item: super::Item) -> StoreResult<HistoryEntry> {
+    serde_dynamo::from_item::<_, HistoryItem>(item)
+        .map(|h| h.entry)
+        .map_err(internal)
+}
+
 /// What the store already knew of a change when asked to record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {
@@ -239,14 +246,7 @@ impl Store {
                 .expression_attribute_values(":resource", AttributeValue::S(resource.name().to_owned()));
         }
         let (items, next) = self.query_page(query, q.limit, q.start.clone(), &[PK, SK]).await?;
-        let items = items
-            .into_iter()
-            .map(|item| {
-                serde_dynamo::from_item::<_, HistoryItem>(item)
-                    .map(|h| h.entry)
-                    .map_err(internal)
-            })
-            .collect::<StoreResult<_>>()?;
+        let items = items.into_iter().map(entry_of_item).collect::<StoreResult<_>>()?;
         Ok(Page { items, next })
     }
 }

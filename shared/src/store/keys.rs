@@ -6,6 +6,7 @@
 //! | customer number       | `BANK#<bank>#NUMBER#<number>`          | `NUMBER`                         |                                           |             |
 //! | user customer link    | `USER#<user>`                          | `LINK#<bank>#<customer id>`      |                                           |             |
 //! | customer's child      | `CUSTOMER#<id>`                        | `<KIND>#<child id>` (UUIDv7: creation order) |                               |             |
+//! | customer's link copy  | `CUSTOMER#<id>`                        | `LINKED#<user>` (written with the link: the customer's links are found from it) | |  |
 //! | CRM event             | `BANK#<bank>#CRM_EVENTS#<shard>`       | `<event id>` (UUIDv7)            |                                           |             |
 //! | history entry         | `CUSTOMER#<id>`                        | `HISTORY#<changed at, sortable>#<change id>` |                   |             |
 //! | deletion marker       | the deleted item's pk                  | `DELETED#<its sk>` (expires after 7 days) |                   |             |
@@ -152,6 +153,18 @@ pub fn user_customer_link(user: &UserId, bank: &BankId, customer: &CustomerId) -
     ItemKey {
         pk: user_links_pk(user),
         sk: format!("{}{customer}", user_links_prefix(Some(bank))),
+    }
+}
+
+/// The sort key prefix of the copies of a customer's links in its partition.
+pub const LINKED_PREFIX: &str = "LINKED#";
+
+/// The copy of a user's link in the customer's partition (a customer is at one bank: the user
+/// names the link).
+pub fn customer_link(customer: &CustomerId, user: &UserId) -> ItemKey {
+    ItemKey {
+        pk: customer_pk(customer),
+        sk: format!("{LINKED_PREFIX}{user}"),
     }
 }
 

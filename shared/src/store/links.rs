@@ -46,9 +46,19 @@ impl Store {
             bank_id: bank.clone(),
             link: link.clone(),
         };
+        // The copy in the customer's partition: what finds a customer's links (its export). It
+        // carries no audit and no version, so the stream's history ignores it.
+        let copy_key = keys::customer_link(&link.customer_id, &link.user_id);
+        let copy = LinkItem {
+            pk: copy_key.pk,
+            sk: copy_key.sk,
+            bank_id: bank.clone(),
+            link: link.clone(),
+        };
         let mut parts = vec![
             (Part::Customer, self.customer_exists(bank, &link.customer_id)?),
             (Part::Link, put_new(self.table(), &NewLinkItem { item: &item, audit })?),
+            (Part::Link, put_new(self.table(), &copy)?),
         ];
         parts.extend(self.record_item(record, link)?);
         match self.transact(parts).await {

@@ -7,6 +7,7 @@ pub mod crm_events;
 pub mod customers;
 pub mod decisions;
 pub mod error;
+pub mod export;
 pub mod history;
 pub mod idempotency;
 pub mod keys;

@@ -70,7 +70,7 @@ pub fn kind(route: &Route) -> Kind {
         "GET" if p == "/v1/users/current/customers" || p == "/v1/banks/{BankID}/customers" => Kind::OwnList,
         "GET" if route.group == "firehose" => Kind::Firehose,
         // Who changed what is for the bank, not for a linked user.
-        "GET" if p.ends_with("/history") => Kind::StaffRead,
+        "GET" if p.ends_with("/history") || p.ends_with("/export") => Kind::StaffRead,
         "GET" if p.contains("{CustomerID}") => Kind::CustomerRead,
         "GET" => Kind::StaffRead,
         "POST" if p == "/v1/customers" => Kind::CreateCustomer,
