@@ -52,6 +52,9 @@ pub struct Totals {
     pub scanned: u64,
     pub customers: u64,
     pub crm_events: u64,
+    /// Links given their copy under the customer (absent from state files of earlier runs).
+    #[serde(default)]
+    pub links: u64,
 }
 
 impl Totals {
@@ -59,6 +62,7 @@ impl Totals {
         self.scanned += moved.scanned;
         self.customers += moved.customers;
         self.crm_events += moved.crm_events;
+        self.links += moved.links;
     }
 }
 
@@ -147,10 +151,11 @@ pub async fn run(store: &Store, options: &Options) -> Result<Report, String> {
                 if options.progress {
                     let done = s.positions.iter().filter(|p| **p == Position::Done).count();
                     eprintln!(
-                        "migrate: {} items scanned, {} customers and {} CRM events moved, {done}/{} segments done ({:.0} s)",
+                        "migrate: {} items scanned, {} customers and {} CRM events moved, {} links copied, {done}/{} segments done ({:.0} s)",
                         s.moved.scanned,
                         s.moved.customers,
                         s.moved.crm_events,
+                        s.moved.links,
                         s.segments,
                         started.elapsed().as_secs_f64()
                     );

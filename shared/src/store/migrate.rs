@@ -1,6 +1,7 @@
 //! The move of a table's bank-wide collections to their sharded keys: customers from the legacy
 //! index `gsi1` to the keys-only index `firehose`, CRM events from a bank's one partition to its
-//! shards, and both to their shard under the store's current count when that count changed.
+//! shards, and both to their shard under the store's current count when that count changed. And
+//! the copy of every user link written before links had one in their customer's partition.
 //!
 //! It is a parallel Scan, one page at a time per segment: each page's items that are not where the
 //! current keys put them are moved, each in one atomic write, so at every moment an item is in
@@ -20,6 +21,8 @@ pub struct Moved {
     pub scanned: u64,
     pub customers: u64,
     pub crm_events: u64,
+    /// Links given their copy in the customer's partition.
+    pub links: u64,
 }
 
 impl std::ops::AddAssign for Moved {
@@ -27,6 +30,7 @@ impl std::ops::AddAssign for Moved {
         self.scanned += other.scanned;
         self.customers += other.customers;
         self.crm_events += other.crm_events;
+        self.links += other.links;
     }
 }
 
@@ -36,8 +40,9 @@ pub struct Segment {
     pub next: Option<Key>,
 }
 
-/// Only items the migration may move: customers and CRM events (by their key shapes).
-const FILTER: &str = "#sk = :customer OR (begins_with(#pk, :bank) AND contains(#pk, :crm))";
+/// Only items the migration may move or copy: customers, CRM events and links (by their key shapes).
+const FILTER: &str = "#sk = :customer OR (begins_with(#pk, :bank) AND contains(#pk, :crm)) \
+     OR (begins_with(#pk, :user) AND begins_with(#sk, :link))";
 
 impl Store {
     /// Scans one page of segment `segment` of `segments` from `start` (at most `limit` items, else
@@ -62,6 +67,8 @@ impl Store {
             .expression_attribute_values(":customer", AttributeValue::S(keys::CUSTOMER_SK.to_owned()))
             .expression_attribute_values(":bank", AttributeValue::S("BANK#".into()))
             .expression_attribute_values(":crm", AttributeValue::S("#CRM_EVENTS".into()))
+            .expression_attribute_values(":user", AttributeValue::S("USER#".into()))
+            .expression_attribute_values(":link", AttributeValue::S("LINK#".into()))
             .set_exclusive_start_key(start)
             .send()
             .await
@@ -73,6 +80,8 @@ impl Store {
         for item in out.items.unwrap_or_default() {
             if text(&item, SK)? == keys::CUSTOMER_SK {
                 moved.customers += u64::from(self.move_customer(&item).await?);
+            } else if text(&item, PK)?.starts_with("USER#") {
+                moved.links += u64::from(self.copy_link(item).await?);
             } else {
                 moved.crm_events += u64::from(self.move_crm_event(item).await?);
             }
@@ -164,6 +173,41 @@ impl Store {
             // Moved by a concurrent run, whose transaction did the whole move.
             Err(Tx::Failed(_)) => Ok(false),
             Err(Tx::Error(e)) => Err(e),
+        }
+    }
+}
+
+impl Store {
+    /// Gives a link its copy in the customer's partition, unless it has one. The copy is the
+    /// link's attributes under the customer's key, without the audit (as a new link's copy).
+    async fn copy_link(&self, item: Item) -> StoreResult<bool> {
+        let customer = CustomerId::parse(text(&item, "customer_id")?).map_err(internal)?;
+        let user = crate::domain::ids::UserId::parse(text(&item, "user_id")?).map_err(internal)?;
+        let key = keys::customer_link(&customer, &user);
+        let mut copy: Item = item
+            .into_iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "changed_by" | "request_id" | "changed_at"))
+            .collect();
+        copy.insert(PK.into(), AttributeValue::S(key.pk));
+        copy.insert(SK.into(), AttributeValue::S(key.sk));
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(copy))
+            .condition_expression(format!("attribute_not_exists({PK})"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            // Copied already (a new link, or an earlier run).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error(e)),
         }
     }
 }

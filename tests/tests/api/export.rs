@@ -238,3 +238,55 @@ async fn only_staff_of_the_bank_export_and_tokens_are_bound_to_the_customer() {
         .await
         .expect(200);
 }
+
+/// A link written before links had their copy under the customer: the migration copies it (once),
+/// and the export then holds it.
+// contract: C-LIFE-1
+#[tokio::test]
+async fn a_link_from_before_its_copy_is_exported_once_the_migration_copied_it() {
+    let api = Api::start().await;
+    let id = api.create_customer(BANK, json!({})).await;
+    api.post(
+        &format!("/v1/banks/{BANK}/user_customer_links"),
+        &api.staff(BANK),
+        &json!({"user_id": "early-user", "customer_id": id}),
+    )
+    .await
+    .expect(201);
+    let store = &api.state.store;
+    let customer = shared::domain::ids::CustomerId::parse(&id).expect("id");
+    let user = shared::domain::ids::UserId::parse("early-user").expect("user");
+    // As the previous release wrote it: the link alone.
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .set_key(Some(shared::store::keys::customer_link(&customer, &user).to_map()))
+        .send()
+        .await
+        .expect("delete the copy");
+    let links = |pages: Vec<Reply>| all(&pages, "user_customer_links");
+    assert!(links(export(&api, &id, 100).await).is_empty());
+
+    let migrate = || async {
+        let mut copied = 0;
+        for segment in 0..2 {
+            let mut start = None;
+            loop {
+                let page = store.migrate_page(segment, 2, None, start).await.expect("migrate");
+                copied += page.moved.links;
+                start = page.next;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        copied
+    };
+    assert_eq!(migrate().await, 1);
+    assert_eq!(migrate().await, 0, "copied once");
+    let exported = links(export(&api, &id, 100).await);
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0]["user_id"], "early-user");
+    assert_eq!(exported[0]["customer_id"], id.as_str());
+}
