@@ -1,5 +1,5 @@
 //! Customers: create, read by id and by number, the eight updates, the caller's linked customers,
-//! and a customer's history and export.
+//! and a customer's history, export, legal hold and erasure.
 
 use axum::Json;
 use axum::Router;
@@ -14,6 +14,7 @@ use shared::domain::customer::{
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
 use shared::domain::export::{CustomerExport, EXPORT_VERSION};
+use shared::domain::lifecycle::{LegalHoldEnvelope, PlaceLegalHoldBody};
 use shared::domain::ids::{BankId, CustomerNumber};
 use shared::domain::timestamp::Timestamp;
 use shared::http::access;
@@ -34,7 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/customers", post(create))
         .route("/v1/users/current/customers", get(linked_customers))
         .route("/v1/banks/{BankID}/customers", get(linked_customers_at_bank))
-        .route(CUSTOMER, get(get_by_id))
+        .route(CUSTOMER, get(get_by_id).delete(erase))
         .route(
             &format!("{CUSTOMER}/customer-number/{{CustomerNumber}}"),
             get(get_by_number),
@@ -52,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{CUSTOMER}/number"), put(update_number))
         .route(&format!("{CUSTOMER}/history"), get(history))
         .route(&format!("{CUSTOMER}/export"), get(export))
+        .route(
+            &format!("{CUSTOMER}/legal-hold"),
+            put(place_legal_hold).delete(lift_legal_hold),
+        )
         .with_state(state);
     shared::http::router::finish(routes)
 }
@@ -275,4 +280,41 @@ async fn export(
         collections,
         next_page_token: list.next_token(next.as_ref())?,
     }))
+}
+
+/// Erases the customer (or finishes an interrupted erasure): 204, then 404 for good.
+async fn erase(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+) -> ApiResult<StatusCode> {
+    let (bank, id) = path.bank_and_customer()?;
+    caller.require_write(&bank)?;
+    app.store
+        .erase_customer(&bank, &id, &caller.audit(), if_match(&headers)?.as_ref())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn place_legal_hold(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    body: Body,
+) -> ApiResult<Json<LegalHoldEnvelope>> {
+    let (bank, id) = path.bank_and_customer()?;
+    let granted = caller.require_approve(&bank)?;
+    let hold = body
+        .json::<PlaceLegalHoldBody>(&granted)?
+        .validate(caller.user_id.clone())?;
+    app.store.place_legal_hold(&bank, &id, &hold).await?;
+    Ok(Json(LegalHoldEnvelope { legal_hold: hold }))
+}
+
+async fn lift_legal_hold(State(app): State<AppState>, caller: Caller, path: PathParams) -> ApiResult<StatusCode> {
+    let (bank, id) = path.bank_and_customer()?;
+    caller.require_approve(&bank)?;
+    app.store.lift_legal_hold(&bank, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -89,6 +89,17 @@ pub struct FieldChange {
     pub new: Value,
 }
 
+impl FieldChange {
+    /// The field's name without its values: what an erased customer's history keeps.
+    pub fn without_values(&self) -> Self {
+        Self {
+            field: self.field.clone(),
+            old: Value::Null,
+            new: Value::Null,
+        }
+    }
+}
+
 /// What every change is: which object, what happened to it, who did it, in which request, when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {

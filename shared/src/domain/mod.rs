@@ -9,6 +9,7 @@ pub mod customer;
 pub mod customer_address;
 pub mod export;
 pub mod ids;
+pub mod lifecycle;
 pub mod link;
 pub mod patch;
 pub mod social_media_handle;

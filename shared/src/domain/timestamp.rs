@@ -68,6 +68,13 @@ impl Timestamp {
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
+    /// As RFC 3339, for messages (the seconds since the epoch should it not format).
+    pub fn rfc3339(self) -> String {
+        self.to_datetime()
+            .format(&Rfc3339)
+            .unwrap_or_else(|_| self.seconds.to_string())
+    }
+
     /// Fixed-width UTC form (`2026-11-24T03:33:09.123456789Z`) whose byte order is time order:
     /// used in sort keys.
     pub fn sortable(self) -> String {

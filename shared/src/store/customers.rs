@@ -5,7 +5,7 @@ use super::idempotency::Record;
 use super::keys::{self, FIREHOSE, FIREHOSE_PK, FIREHOSE_SK, GSI1, GSI1PK, GSI1SK, PK, SK};
 use super::merge::{Merge, Source};
 use super::page::{Key, Page};
-use super::{Part, Read, Store, Tx, VERSION, Versioned, Versions, audit_sets, put_new, versioned};
+use super::{ERASED_AT, Part, Read, Store, Tx, VERSION, Versioned, Versions, audit_sets, put_new, versioned};
 use crate::domain::audit::Audit;
 use crate::domain::customer::{Customer, NewCustomer};
 use crate::domain::ids::{BankId, CustomerId, CustomerNumber};
@@ -106,7 +106,8 @@ impl Store {
             .send()
             .await
             .map_err(sdk_error)?;
-        out.item.map(versioned).transpose()
+        // An erased customer's tombstone is no customer.
+        out.item.filter(|item| !item.contains_key(ERASED_AT)).map(versioned).transpose()
     }
 
     /// A customer of `bank`, or 404 (a customer of another bank does not exist here).
@@ -307,7 +308,7 @@ impl Store {
             .map(|chunk| self.batch_get(chunk.iter().map(keys::customer)));
         let mut found = HashMap::new();
         for items in futures::future::try_join_all(batches).await? {
-            for item in items {
+            for item in items.into_iter().filter(|item| !item.contains_key(ERASED_AT)) {
                 let customer: Customer = versioned(item)?.item;
                 found.insert(customer.id, customer);
             }

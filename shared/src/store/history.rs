@@ -6,7 +6,7 @@
 use super::error::{StoreResult, internal, sdk_error};
 use super::keys::{self, EXPIRES_AT, FIREHOSE_PK, FIREHOSE_SK, GSI1PK, GSI1SK, PK, SK, Subject};
 use super::page::{Key, Page};
-use super::{BANK_ID, CHANGED_AT, CHANGED_BY, REQUEST_ID, Store, VERSION};
+use super::{BANK_ID, CHANGED_AT, CHANGED_BY, ERASED_AT, REQUEST_ID, Store, VERSION};
 use crate::domain::change::{Change, HistoryEntry, Operation, Resource, diff};
 use crate::domain::ids::{BankId, ChangeId, CustomerId, UserId};
 use crate::domain::timestamp::Timestamp;
@@ -83,8 +83,16 @@ pub fn entry_of(
     new: Option<&Map<String, Value>>,
     deletion: Option<&Map<String, Value>>,
 ) -> Result<Option<HistoryEntry>, String> {
+    let erased = |image: Option<&Map<String, Value>>| image.is_some_and(|i| i.contains_key(ERASED_AT));
+    // An erased customer's tombstone changes no more (its erasure finishing is no change), and an
+    // erasure is the customer's deletion, recorded without a single value.
+    if erased(old) {
+        return Ok(None);
+    }
+    let erasure = erased(new);
     let (operation, image) = match (old, new) {
         (None, Some(new)) => (Operation::Create, new),
+        (Some(_), Some(new)) if erasure => (Operation::Delete, new),
         (Some(_), Some(new)) => (Operation::Update, new),
         (Some(old), None) => (Operation::Delete, old),
         (None, None) => return Err("a stream record without an image".into()),
@@ -100,8 +108,9 @@ pub fn entry_of(
         return Ok(None);
     }
     // An item removed without a deletion's marker was not deleted through the API (a migration
-    // moved it, or it expired); an item written by a migration is a copy, not a creation.
-    if (operation == Operation::Delete && deletion.is_none()) || image.contains_key(MIGRATED_AT) {
+    // moved it, an erasure removed it, or it expired); an item written by a migration is a copy,
+    // not a creation.
+    if (operation == Operation::Delete && deletion.is_none() && !erasure) || image.contains_key(MIGRATED_AT) {
         return Ok(None);
     }
     let (customer_id, resource, resource_id) = match subject {
@@ -149,7 +158,11 @@ pub fn entry_of(
             request_id: audited(REQUEST_ID).unwrap_or_default().to_owned(),
             changed_at,
         },
-        changes: diff(old.unwrap_or(&empty), new.unwrap_or(&empty), NOT_FIELDS),
+        changes: if erasure {
+            Vec::new()
+        } else {
+            diff(old.unwrap_or(&empty), new.unwrap_or(&empty), NOT_FIELDS)
+        },
     }))
 }
 
@@ -184,7 +197,14 @@ impl Store {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Recorded::New),
+            Ok(_) => {
+                // An erasure that scrubbed the customer's history before this entry was written
+                // has left its tombstone before: seen now, this entry loses its values too.
+                if self.is_erased(&c.customer_id).await? {
+                    self.scrub_history_entry(&key, &entry.changes).await?;
+                }
+                Ok(Recorded::New)
+            }
             Err(err) => match err.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(_)) => {
                     let out = self

@@ -6,6 +6,7 @@
 //! | customer number       | `BANK#<bank>#NUMBER#<number>`          | `NUMBER`                         |                                           |             |
 //! | user customer link    | `USER#<user>`                          | `LINK#<bank>#<customer id>`      |                                           |             |
 //! | customer's child      | `CUSTOMER#<id>`                        | `<KIND>#<child id>` (UUIDv7: creation order) |                               |             |
+//! | customer's legal hold | `CUSTOMER#<id>`                        | `LEGAL_HOLD`                     |                                           |             |
 //! | customer's link copy  | `CUSTOMER#<id>`                        | `LINKED#<user>` (written with the link: the customer's links are found from it) | |  |
 //! | CRM event             | `BANK#<bank>#CRM_EVENTS#<shard>`       | `<event id>` (UUIDv7)            |                                           |             |
 //! | history entry         | `CUSTOMER#<id>`                        | `HISTORY#<changed at, sortable>#<change id>` |                   |             |
@@ -153,6 +154,14 @@ pub fn user_customer_link(user: &UserId, bank: &BankId, customer: &CustomerId) -
     ItemKey {
         pk: user_links_pk(user),
         sk: format!("{}{customer}", user_links_prefix(Some(bank))),
+    }
+}
+
+/// A customer's legal hold, beside it.
+pub fn legal_hold(customer: &CustomerId) -> ItemKey {
+    ItemKey {
+        pk: customer_pk(customer),
+        sk: "LEGAL_HOLD".into(),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod crm_events;
 pub mod customers;
 pub mod decisions;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod history;
@@ -49,6 +50,8 @@ pub(crate) const VERSION: &str = "version";
 pub(crate) const CHANGED_BY: &str = "changed_by";
 pub(crate) const REQUEST_ID: &str = "request_id";
 pub(crate) const CHANGED_AT: &str = "changed_at";
+/// On an erased customer's tombstone: no read answers it, no write changes it or adds to it.
+pub(crate) const ERASED_AT: &str = "erased_at";
 
 /// The versions a conditional write accepts: the strong entity tags of an `If-Match` list. Empty
 /// when none of them can match (weak or foreign tags), so the write is refused (412) if the item
@@ -150,7 +153,9 @@ impl Store {
         let check = ConditionCheck::builder()
             .table_name(self.table())
             .set_key(Some(keys::customer(customer).to_map()))
-            .condition_expression(format!("attribute_exists({PK}) AND {BANK_ID} = :bank"))
+            .condition_expression(format!(
+                "attribute_exists({PK}) AND {BANK_ID} = :bank AND attribute_not_exists({ERASED_AT})"
+            ))
             .expression_attribute_values(":bank", AttributeValue::S(bank.to_string()))
             .build()
             .map_err(internal)?;
@@ -244,7 +249,7 @@ impl VersionedUpdate {
         Ok(Self {
             key,
             expression: format!("SET {}", sets.join(", ")),
-            condition: format!("attribute_exists({PK}) AND #bank = :bank"),
+            condition: format!("attribute_exists({PK}) AND #bank = :bank AND attribute_not_exists({ERASED_AT})"),
             names,
             values,
         })
@@ -414,8 +419,11 @@ impl Store {
 }
 
 /// Why a write's condition failed: the item is there, at this bank, so only the version can have
-/// differed (412); otherwise it is missing or another bank's (404).
+/// differed (412); otherwise it is missing, erased or another bank's (404).
 pub(crate) fn condition_failure(old: Option<&Item>, bank: &BankId, what: &'static str) -> StoreError {
+    if old.is_some_and(|item| item.contains_key(ERASED_AT)) {
+        return StoreError::NotFound(what);
+    }
     match old.and_then(|item| item.get(BANK_ID)) {
         Some(AttributeValue::S(b)) if b == bank.as_str() => StoreError::VersionMismatch,
         _ => StoreError::NotFound(what),
@@ -501,6 +509,8 @@ pub(crate) enum Part {
     IdempotencyKey,
     /// The marker of a delete: who deleted the item.
     DeletionMarker,
+    /// The check that no legal hold keeps a customer.
+    LegalHold,
 }
 
 /// How a transaction failed.

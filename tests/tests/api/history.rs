@@ -24,7 +24,7 @@ async fn settled(api: &Api, path: &str, token: &str, count: usize) -> Vec<Value>
 
 /// The API's published events once there are `count` (an entry is written before its event is
 /// published, so the events may trail the history by a moment).
-async fn events(api: &Api, count: usize) -> Vec<Value> {
+pub async fn events(api: &Api, count: usize) -> Vec<Value> {
     for _ in 0..150 {
         let text = std::fs::read_to_string(&api.changes.events_file).unwrap_or_default();
         if text.lines().count() >= count {

@@ -10,6 +10,7 @@ mod crm_events;
 mod customers;
 mod decisions;
 mod edges;
+mod erasure;
 mod export;
 mod firehose;
 mod history;

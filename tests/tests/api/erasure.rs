@@ -1,0 +1,373 @@
+//! Erasure and legal holds: an erased customer is gone from every read and every list, its number
+//! is free, and no item of the table holds any of its personal values; a legal hold refuses the
+//! erasure until it is lifted or runs out; an interrupted erasure is finished by a retry.
+
+use crate::common::{ALL_SCOPES, Api, Reply};
+use futures::StreamExt;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const BANK: &str = "erasure-bank";
+
+fn customer_path(id: &str) -> String {
+    format!("/v1/banks/{BANK}/customers/{id}")
+}
+
+fn etag(r: &Reply) -> String {
+    r.headers["etag"].to_str().expect("etag").to_owned()
+}
+
+/// Every item of the table, as text.
+async fn table_text(api: &Api) -> Vec<String> {
+    let store = &api.state.store;
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .set_exclusive_start_key(start)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(out.items.unwrap_or_default().into_iter().map(|i| format!("{i:?}")));
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            return items;
+        }
+    }
+}
+
+/// A customer with a value of its own in every field and every collection, two linked users and a
+/// history; its personal values.
+async fn rich_customer(api: &Api, tag: &str) -> (String, Vec<String>) {
+    let staff = api.staff(BANK);
+    let personal: Vec<String> = [
+        "Name", "mail", "Street", "Town", "handle", "TAXNO", "docs", "Title", "Branch", "Number",
+    ]
+    .iter()
+    .map(|p| format!("{p}{tag}"))
+    .collect();
+    let [name, mail, street, town, handle, tax, docs, title, branch, number] =
+        <[String; 10]>::try_from(personal.clone()).expect("ten values");
+    let id = api
+        .create_customer(
+            BANK,
+            json!({"legal_name": name, "email": format!("{mail}@example.com"), "customer_number": number,
+                   "mobile_phone_number": "+44 7700 900777", "title": title, "branchId": branch,
+                   "date_of_birth": "1815-12-10T00:00:00Z"}),
+        )
+        .await;
+    let base = customer_path(&id);
+    api.post(
+        &format!("/v1/customers/{id}/address"),
+        &staff,
+        &json!({"line_1": street, "city": town, "country_code": "GB"}),
+    )
+    .await
+    .expect(201);
+    api.post(
+        &format!("/v1/customers/{id}/social_media_handles"),
+        &staff,
+        &json!({"type": "twitter", "handle": format!("@{handle}")}),
+    )
+    .await
+    .expect(201);
+    api.post(
+        &format!("{base}/tax-residences"),
+        &staff,
+        &json!({"domain": "GB", "tax_number": tax}),
+    )
+    .await
+    .expect(201);
+    api.post(
+        &format!("{base}/credit_limit/requests"),
+        &staff,
+        &json!({"requested_current_rate_amount1": "100", "current_credit_documentation": docs}),
+    )
+    .await
+    .expect(201);
+    for user in ["erasure-user-1", "erasure-user-2"] {
+        api.post(
+            &format!("/v1/banks/{BANK}/user_customer_links"),
+            &staff,
+            &json!({"user_id": user, "customer_id": id}),
+        )
+        .await
+        .expect(201);
+    }
+    // A change, so that the history holds old and new values.
+    api.put(
+        &format!("{base}/email"),
+        &staff,
+        &json!({"email": format!("new-{mail}@example.com")}),
+    )
+    .await
+    .expect(200);
+    (id, personal)
+}
+
+/// Waits until the changes function has published `count` events.
+async fn settled(api: &Api, count: usize) {
+    crate::history::events(api, count).await;
+}
+
+// contract: C-LIFE-2, C-LIFE-3
+#[tokio::test]
+async fn an_erased_customer_is_gone_everywhere_and_no_item_holds_its_personal_values() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let (id, personal) = rich_customer(&api, "Q7x").await;
+    let base = customer_path(&id);
+    // 1 customer, 4 records, 2 links, 1 update.
+    settled(&api, 8).await;
+    assert!(
+        table_text(&api).await.iter().any(|i| i.contains("StreetQ7x")),
+        "the check below can see a value"
+    );
+    let got = api.get(&base, &staff).await;
+    got.expect(200);
+    let number = got.body["customer_number"].as_str().expect("number").to_owned();
+
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+
+    // Reads, lists and writes of the customer and its records: 404, or it is absent.
+    let children = [
+        format!("{base}/addresses"),
+        format!("{base}/social_media_handles"),
+        format!("{base}/tax-residences"),
+        format!("{base}/credit_limit/requests"),
+        format!("{base}/history"),
+        format!("{base}/export"),
+        format!("{base}/customer-number/{number}"),
+        base.clone(),
+    ];
+    for path in &children {
+        api.get(path, &staff).await.expect(404);
+    }
+    api.put(&format!("{base}/email"), &staff, &json!({"email": "x@example.com"}))
+        .await
+        .expect(404);
+    api.post(
+        &format!("/v1/customers/{id}/address"),
+        &staff,
+        &json!({"line_1": "1 Main St", "city": "Bath", "country_code": "GB"}),
+    )
+    .await
+    .expect(404);
+    api.post(
+        &format!("{base}/credit_limit/requests"),
+        &staff,
+        &json!({"requested_current_rate_amount1": "1"}),
+    )
+    .await
+    .expect(404);
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(404);
+    let firehose = api.pages(&format!("/v1/banks/{BANK}/firehose/customers?limit=50"), &staff).await;
+    assert!(
+        firehose.iter().all(|p| !p.body.to_string().contains(&id)),
+        "gone from the firehose"
+    );
+    for user in ["erasure-user-1", "erasure-user-2"] {
+        let token = api.token(user, &[], ALL_SCOPES);
+        let linked = api.get("/v1/users/current/customers", &token).await;
+        linked.expect(200);
+        assert_eq!(linked.body["customers"], json!([]), "{user}'s list");
+        api.get(&base, &token).await.expect(403);
+    }
+    // The erasure is one event, CustomerDeleted, without values; nothing else came of it.
+    let events = crate::history::events(&api, 9).await;
+    let erased: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["Detail"]["customer_id"] == id.as_str() && e["DetailType"] == "CustomerDeleted")
+        .collect();
+    assert_eq!(erased.len(), 1, "{events:#?}");
+    // Wait out the stream: nothing may bring a value back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let items = table_text(&api).await;
+    for value in &personal {
+        let holders: Vec<&String> = items.iter().filter(|i| i.contains(value.as_str())).collect();
+        assert!(holders.is_empty(), "{value} is still held by {holders:#?}");
+    }
+    let tombstone: Vec<&String> = items.iter().filter(|i| i.contains(&format!("CUSTOMER#{id}"))).collect();
+    assert_eq!(tombstone.len(), 1 + 9, "the tombstone and the 9 history entries: {tombstone:#?}");
+    // The number is free.
+    api.create_customer(BANK, json!({"customer_number": number})).await;
+}
+
+// contract: C-LIFE-2
+#[tokio::test]
+async fn an_erasure_honours_if_match() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let id = api.create_customer(BANK, json!({})).await;
+    let base = customer_path(&id);
+    let delete = |tag: &'static str| {
+        api.http
+            .delete(format!("{}{base}", api.base))
+            .header("Authorization", format!("Bearer {staff}"))
+            .header("If-Match", tag)
+            .send()
+    };
+    assert_eq!(delete("\"7\"").await.expect("request").status().as_u16(), 412);
+    api.get(&base, &staff).await.expect(200);
+    assert_eq!(delete("\"1\"").await.expect("request").status().as_u16(), 204);
+    api.get(&base, &staff).await.expect(404);
+}
+
+// contract: C-LIFE-4
+#[tokio::test]
+async fn a_legal_hold_refuses_the_erasure_until_it_is_lifted_or_runs_out() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let officer = api.token("officer", &[BANK], ALL_SCOPES);
+    let id = api.create_customer(BANK, json!({"legal_name": "Held Person"})).await;
+    let base = customer_path(&id);
+    let hold = format!("{base}/legal-hold");
+    let placed = api
+        .put(&hold, &officer, &json!({"reason": "AML case 42", "until": "2999-01-01T00:00:00Z"}))
+        .await;
+    placed.expect(200);
+    assert_eq!(placed.body["legal_hold"]["reason"], "AML case 42");
+    assert_eq!(placed.body["legal_hold"]["placed_by"], "officer");
+    let before = api.get(&base, &staff).await;
+    let count = api.item_count().await;
+    let refused = api.send(Method::DELETE, &base, Some(&staff), None).await;
+    refused.expect(409);
+    let detail = refused.body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("legal hold") && detail.contains("2999-01-01"), "{detail}");
+    let after = api.get(&base, &staff).await;
+    assert_eq!((after.body.clone(), etag(&after)), (before.body.clone(), etag(&before)), "nothing changed");
+    assert_eq!(api.item_count().await, count);
+
+    // Who may place and lift one; what a bad hold is.
+    let no_approve = api.token("clerk", &[BANK], "customer.read customer.write");
+    let body = json!({"reason": "x", "until": "2999-01-01"});
+    for (who, token, status) in [
+        ("staff without customer.approve", no_approve.clone(), 403),
+        ("an officer of another bank", api.token("o2", &["other-bank"], ALL_SCOPES), 403),
+        ("a linked user", api.token("u", &[], ALL_SCOPES), 403),
+    ] {
+        assert_eq!(api.put(&hold, &token, &body).await.status, status, "{who}");
+        assert_eq!(api.send(Method::DELETE, &hold, Some(&token), None).await.status, status, "{who}");
+    }
+    for (bad, fields) in [
+        (json!({"reason": "x", "until": "2000-01-01"}), vec!["until"]),
+        (json!({"until": "2999-01-01"}), vec!["reason"]),
+        (json!({"reason": "x", "until": "soon"}), vec!["until"]),
+        (json!({"reason": "x", "until": "2999-01-01", "by": "me"}), vec!["by"]),
+    ] {
+        let r = api.put(&hold, &officer, &bad).await;
+        r.expect(400);
+        assert_eq!(r.fields(), fields, "{bad}");
+    }
+    api.put(&format!("{}/legal-hold", customer_path("0190a0b0-0000-7000-8000-00000000dead")), &officer, &body)
+        .await
+        .expect(404);
+
+    // Lifted: the erasure goes through.
+    api.send(Method::DELETE, &hold, Some(&officer), None).await.expect(204);
+    api.send(Method::DELETE, &hold, Some(&officer), None).await.expect(404);
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+    api.put(&hold, &officer, &body).await.expect(404);
+
+    // A hold that ran out holds nothing.
+    let other = api.create_customer(BANK, json!({})).await;
+    let now = shared::domain::timestamp::Timestamp::now();
+    let until = shared::domain::timestamp::Timestamp {
+        seconds: now.seconds + 2,
+        nanos: 0,
+    }
+    .rfc3339();
+    api.put(
+        &format!("{}/legal-hold", customer_path(&other)),
+        &officer,
+        &json!({"reason": "short", "until": until}),
+    )
+    .await
+    .expect(200);
+    api.send(Method::DELETE, &customer_path(&other), Some(&staff), None)
+        .await
+        .expect(409);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    api.send(Method::DELETE, &customer_path(&other), Some(&staff), None)
+        .await
+        .expect(204);
+}
+
+// contract: C-LIFE-5
+#[tokio::test]
+async fn an_interrupted_erasure_hides_the_customer_and_a_retry_finishes_it() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let (id, personal) = rich_customer(&api, "Zq9").await;
+    let base = customer_path(&id);
+    let store = &api.state.store;
+    let bank = shared::domain::ids::BankId::parse(BANK).expect("bank");
+    let customer = shared::domain::ids::CustomerId::parse(&id).expect("id");
+    // The first step only, as when the function stopped after it.
+    store
+        .begin_erasure(&bank, &customer, &shared::domain::audit::Audit::tool("erasure-test", "crash"), None)
+        .await
+        .expect("the first step");
+    api.get(&base, &staff).await.expect(404);
+    api.get(&format!("{base}/addresses"), &staff).await.expect(404);
+    let linked = api
+        .get("/v1/users/current/customers", &api.token("erasure-user-1", &[], ALL_SCOPES))
+        .await;
+    assert_eq!(linked.body["customers"], json!([]), "no reader sees it half-erased");
+    assert!(
+        table_text(&api).await.iter().any(|i| i.contains("StreetZq9")),
+        "its records are still there"
+    );
+    // The retry finishes it; one more is a 404.
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(404);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let items = table_text(&api).await;
+    for value in &personal {
+        assert!(!items.iter().any(|i| i.contains(value.as_str())), "{value} is still held");
+    }
+}
+
+// contract: C-LIFE-3
+#[tokio::test]
+async fn a_customer_with_300_records_is_erased_in_one_request() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let id = api.create_customer(BANK, json!({})).await;
+    let base = customer_path(&id);
+    let posts = (0..300).map(|i| {
+        let (path, body) = match i % 3 {
+            0 => (
+                format!("/v1/customers/{id}/address"),
+                json!({"line_1": format!("{i} Long Road"), "city": "Leeds", "country_code": "GB"}),
+            ),
+            1 => (
+                format!("{base}/tax-residences"),
+                json!({"domain": "GB", "tax_number": format!("T-{i}")}),
+            ),
+            _ => (
+                format!("{base}/credit_limit/requests"),
+                json!({"requested_current_rate_amount1": format!("{i}")}),
+            ),
+        };
+        let api = &api;
+        let staff = staff.clone();
+        async move { api.post(&path, &staff, &body).await.status }
+    });
+    let statuses: Vec<u16> = futures::stream::iter(posts).buffer_unordered(8).collect().await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let started = Instant::now();
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+    println!("erasure: 300 records erased in {:?}", started.elapsed());
+    let left = table_text(&api)
+        .await
+        .into_iter()
+        .filter(|i| i.contains(&format!("CUSTOMER#{id}")) && !i.contains("HISTORY#"))
+        .count();
+    assert_eq!(left, 1, "the tombstone alone");
+}
