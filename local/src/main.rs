@@ -25,7 +25,7 @@ const USAGE: &str = "usage:
                      per function: the DynamoDB actions used, denied, and granted but unused
   local-api migrate [--segments N] [--state FILE] [--page-size N] [--max-pages N]
                      move TABLE_NAME's customers and CRM events to their sharded keys under SHARDS
-                     (16) and copy older links under their customer: a parallel Scan in N
+                     (16) and copy older links and CRM events under their customer: a parallel Scan in N
                      segments (4), resumable from FILE
                      (LOCAL_DIR/migrate-<table>.json), pages of N items (up to 1 MB), at most N
                      pages per segment per run; the
@@ -210,13 +210,13 @@ async fn migrate(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box
     let report = local_api::migrate::run(&store, &options).await?;
     let m = report.moved;
     println!(
-        "migrate: table {}, {} shards: {} items scanned, {} customers and {} CRM events moved, {} links copied{}; {}",
+        "migrate: table {}, {} shards: {} items scanned, {} customers and {} CRM events moved, {} copies under customers{}; {}",
         store.table(),
         store.shards().count(),
         m.scanned,
         m.customers,
         m.crm_events,
-        m.links,
+        m.copied,
         if report.resumed {
             " (with the runs it continued)"
         } else {

@@ -52,9 +52,10 @@ pub struct Totals {
     pub scanned: u64,
     pub customers: u64,
     pub crm_events: u64,
-    /// Links given their copy under the customer (absent from state files of earlier runs).
+    /// Links and CRM events given their copy under the customer (absent from state files of
+    /// earlier runs).
     #[serde(default)]
-    pub links: u64,
+    pub copied: u64,
 }
 
 impl Totals {
@@ -62,7 +63,7 @@ impl Totals {
         self.scanned += moved.scanned;
         self.customers += moved.customers;
         self.crm_events += moved.crm_events;
-        self.links += moved.links;
+        self.copied += moved.copied;
     }
 }
 
@@ -151,11 +152,11 @@ pub async fn run(store: &Store, options: &Options) -> Result<Report, String> {
                 if options.progress {
                     let done = s.positions.iter().filter(|p| **p == Position::Done).count();
                     eprintln!(
-                        "migrate: {} items scanned, {} customers and {} CRM events moved, {} links copied, {done}/{} segments done ({:.0} s)",
+                        "migrate: {} items scanned, {} customers and {} CRM events moved, {} copies under customers, {done}/{} segments done ({:.0} s)",
                         s.moved.scanned,
                         s.moved.customers,
                         s.moved.crm_events,
-                        s.moved.links,
+                        s.moved.copied,
                         s.segments,
                         started.elapsed().as_secs_f64()
                     );

@@ -14,8 +14,8 @@ use shared::domain::customer::{
     UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
 use shared::domain::export::{CustomerExport, EXPORT_VERSION};
-use shared::domain::lifecycle::{LegalHoldEnvelope, PlaceLegalHoldBody};
 use shared::domain::ids::{BankId, CustomerNumber};
+use shared::domain::lifecycle::{LegalHoldEnvelope, PlaceLegalHoldBody};
 use shared::domain::timestamp::Timestamp;
 use shared::http::access;
 use shared::http::body::{Body, PathParams, QueryParams};

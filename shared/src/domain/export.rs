@@ -4,6 +4,7 @@
 
 use crate::domain::change::HistoryEntry;
 use crate::domain::credit_limit_order::CreditLimitOrder;
+use crate::domain::crm_event::CrmEvent;
 use crate::domain::customer::Customer;
 use crate::domain::customer_address::CustomerAddress;
 use crate::domain::link::UserCustomerLink;
@@ -24,6 +25,7 @@ pub struct ExportCollections {
     pub tax_residences: Vec<TaxResidence>,
     pub credit_limit_orders: Vec<CreditLimitOrder>,
     pub user_customer_links: Vec<UserCustomerLink>,
+    pub crm_events: Vec<CrmEvent>,
     /// Newest last (the other collections: oldest first).
     pub history: Vec<HistoryEntry>,
 }

@@ -98,7 +98,10 @@ mod tests {
             hold(serde_json::json!({"reason": "", "until": "2000-01-01"})).unwrap_err(),
             ["reason", "until"]
         );
-        assert_eq!(hold(serde_json::json!({"reason": "x", "until": "soon"})).unwrap_err(), ["until"]);
+        assert_eq!(
+            hold(serde_json::json!({"reason": "x", "until": "soon"})).unwrap_err(),
+            ["until"]
+        );
         assert_eq!(
             hold(serde_json::json!({"reason": "x", "until": "2999-01-01", "by": "me"})).unwrap_err(),
             ["by"]

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem}
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize)]
-struct CrmEventItem {
+pub(crate) struct CrmEventItem {
     pk: String,
     sk: String,
     #[serde(flatten)]
@@ -28,6 +28,17 @@ struct NewCrmEventItem<'a> {
     item: &'a CrmEventItem,
     #[serde(flatten)]
     audit: &'a Audit,
+}
+
+/// The copy of an event in its customer's partition (found there by the customer's export and
+/// erasure). Without audit or version: the stream's history ignores it.
+pub(crate) fn copy_of(event: &CrmEvent) -> CrmEventItem {
+    let key = keys::customer_crm_event(&event.customer_id, event.id);
+    CrmEventItem {
+        pk: key.pk,
+        sk: key.sk,
+        event: event.clone(),
+    }
 }
 
 /// Reads of the customer before giving up when it keeps changing under us.
@@ -73,6 +84,7 @@ impl Store {
                     Part::CrmEvent,
                     put_new(self.table(), &NewCrmEventItem { item: &item, audit })?,
                 ),
+                (Part::CrmEvent, put_new(self.table(), &copy_of(&item.event))?),
             ];
             parts.extend(self.record_item(record, &item.event)?);
             match self.transact(parts).await {

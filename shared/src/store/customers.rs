@@ -107,7 +107,10 @@ impl Store {
             .await
             .map_err(sdk_error)?;
         // An erased customer's tombstone is no customer.
-        out.item.filter(|item| !item.contains_key(ERASED_AT)).map(versioned).transpose()
+        out.item
+            .filter(|item| !item.contains_key(ERASED_AT))
+            .map(versioned)
+            .transpose()
     }
 
     /// A customer of `bank`, or 404 (a customer of another bank does not exist here).

@@ -4,8 +4,8 @@
 //! erasure's actor and time, nothing personal; out of the firehose index), its number is freed,
 //! and no legal hold may hold it. From then on no read answers it and no write changes it or adds
 //! to it. The wipe then removes every item of the customer's partition (records, the copies of its
-//! links and the links themselves, deletions' markers, an expired hold) and strips the values from
-//! its history entries; the tombstone says `ERASED` at the end. A wipe interrupted half-way is
+//! links and CRM events and the links and events themselves, deletions' markers, an expired hold)
+//! and strips the values from its history entries; the tombstone says `ERASED` at the end. A wipe interrupted half-way is
 //! finished by the next erasure request: every step is idempotent.
 //!
 //! Removed items get no deletion marker, so the stream's history records none of them: the
@@ -115,7 +115,11 @@ impl Store {
             .await
             .map_err(sdk_error)?;
         out.item
-            .map(|item| serde_dynamo::from_item::<_, HoldItem>(item).map(|h| h.hold).map_err(internal))
+            .map(|item| {
+                serde_dynamo::from_item::<_, HoldItem>(item)
+                    .map(|h| h.hold)
+                    .map_err(internal)
+            })
             .transpose()
     }
 
@@ -275,7 +279,10 @@ impl Store {
             .map_err(internal)?;
         let mut parts = vec![
             (Part::Customer, TransactWriteItem::builder().put(put).build()),
-            (Part::LegalHold, TransactWriteItem::builder().condition_check(hold).build()),
+            (
+                Part::LegalHold,
+                TransactWriteItem::builder().condition_check(hold).build(),
+            ),
         ];
         if let Some(number) = text(item, "customer_number").and_then(|n| CustomerNumber::parse(n).ok()) {
             let free = Delete::builder()
@@ -320,10 +327,15 @@ impl Store {
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            futures::stream::iter(out.items.unwrap_or_default().into_iter().map(|item| self.wipe_item(item)))
-                .buffer_unordered(WIPE_PARALLEL)
-                .try_collect::<Vec<()>>()
-                .await?;
+            futures::stream::iter(
+                out.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|item| self.wipe_item(item)),
+            )
+            .buffer_unordered(WIPE_PARALLEL)
+            .try_collect::<Vec<()>>()
+            .await?;
             start = out.last_evaluated_key;
             if start.is_none() {
                 return Ok(());
@@ -333,8 +345,12 @@ impl Store {
 
     async fn wipe_item(&self, item: Item) -> StoreResult<()> {
         let key = keys::ItemKey {
-            pk: text(&item, PK).ok_or_else(|| internal("an item without its key"))?.to_owned(),
-            sk: text(&item, SK).ok_or_else(|| internal("an item without its key"))?.to_owned(),
+            pk: text(&item, PK)
+                .ok_or_else(|| internal("an item without its key"))?
+                .to_owned(),
+            sk: text(&item, SK)
+                .ok_or_else(|| internal("an item without its key"))?
+                .to_owned(),
         };
         if key.sk == keys::CUSTOMER_SK {
             return Ok(());
@@ -342,6 +358,22 @@ impl Store {
         if key.sk.starts_with(keys::HISTORY_PREFIX) {
             let entry = super::history::entry_of_item(item)?;
             return self.scrub_history_entry(&key, &entry.changes).await;
+        }
+        if key.sk.starts_with(keys::CRM_EVENT_COPY_PREFIX) {
+            // The event itself first, wherever it is: under its shard, or still in the bank's
+            // legacy partition before a migration moved it.
+            let (Some(bank), Some(event)) = (
+                text(&item, BANK_ID).and_then(|b| BankId::parse(b).ok()),
+                text(&item, "id"),
+            ) else {
+                return Err(internal("a CRM event's copy without its bank or id"));
+            };
+            self.delete_key(&keys::crm_event(&bank, self.shards(), event)).await?;
+            let legacy = keys::ItemKey {
+                pk: keys::legacy_crm_events_pk(&bank),
+                sk: event.to_owned(),
+            };
+            self.delete_key(&legacy).await?;
         }
         if key.sk.starts_with(keys::LINKED_PREFIX) {
             // The link first: while its copy is there, a retry finds it.
@@ -352,7 +384,8 @@ impl Store {
             ) else {
                 return Err(internal("a link's copy without its user, bank or customer"));
             };
-            self.delete_key(&keys::user_customer_link(&user, &bank, &customer)).await?;
+            self.delete_key(&keys::user_customer_link(&user, &bank, &customer))
+                .await?;
         }
         self.delete_key(&key).await
     }

@@ -1,5 +1,5 @@
 //! A customer's export: one Query of the customer's partition (its records, the copies of its
-//! links and its history entries, in key order), a page at a time.
+//! links and CRM events, and its history entries, in key order), a page at a time.
 
 use super::error::internal;
 use super::keys::{self, ChildKind, PK, SK};
@@ -49,6 +49,8 @@ impl Store {
                 parsed(item, &mut c.credit_limit_orders)?;
             } else if sk.starts_with(keys::LINKED_PREFIX) {
                 parsed(item, &mut c.user_customer_links)?;
+            } else if sk.starts_with(keys::CRM_EVENT_COPY_PREFIX) {
+                parsed(item, &mut c.crm_events)?;
             } else if sk.starts_with(keys::HISTORY_PREFIX) {
                 c.history.push(super::history::entry_of_item(item)?);
             }

@@ -356,4 +356,50 @@ mod tests {
         assert_eq!(entry_of("8", None, Some(&number), None).unwrap(), None);
         assert!(entry_of("9", None, None, None).is_err());
     }
+
+    // contract: C-LIFE-3
+    #[test]
+    fn an_erasure_is_one_delete_without_values_and_its_removals_are_no_change() {
+        let c = CustomerId::new();
+        let customer = audited(
+            json!({"pk": keys::customer_pk(&c), "sk": "CUSTOMER", "bank_id": "b1", "id": c.to_string(),
+                   "legal_name": "Ada", "email": "ada@x"}),
+            "clerk-1",
+            3,
+        );
+        let mut tombstone = audited(
+            json!({"pk": keys::customer_pk(&c), "sk": "CUSTOMER", "bank_id": "b1", "id": c.to_string(),
+                   "erased_at": {"seconds": 1_800_000_001, "nanos": 0}, "erasure": "ERASING"}),
+            "dpo",
+            4,
+        );
+        let entry = entry_of("200", Some(&customer), Some(&tombstone), None)
+            .unwrap()
+            .expect("the erasure");
+        assert_eq!(
+            (
+                entry.change.operation,
+                entry.change.resource,
+                entry.change.changed_by.as_str()
+            ),
+            (Operation::Delete, Resource::Customer, "dpo")
+        );
+        assert!(entry.changes.is_empty(), "no value: {:?}", entry.changes);
+        let finished = {
+            let mut t = tombstone.clone();
+            t.insert("erasure".into(), json!("ERASED"));
+            t
+        };
+        assert_eq!(entry_of("201", Some(&tombstone), Some(&finished), None).unwrap(), None);
+        tombstone.insert("version".into(), json!(5));
+        assert_eq!(entry_of("202", Some(&tombstone), Some(&finished), None).unwrap(), None);
+        // A record the wipe removes has no deletion's marker: no entry.
+        let address = audited(
+            json!({"pk": keys::customer_pk(&c), "sk": format!("CUSTOMER_ADDRESS#{}", CustomerId::new()),
+                   "bank_id": "b1", "line_1": "1 Main St"}),
+            "clerk-1",
+            1,
+        );
+        assert_eq!(entry_of("203", Some(&address), None, None).unwrap(), None);
+    }
 }

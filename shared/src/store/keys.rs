@@ -7,6 +7,7 @@
 //! | user customer link    | `USER#<user>`                          | `LINK#<bank>#<customer id>`      |                                           |             |
 //! | customer's child      | `CUSTOMER#<id>`                        | `<KIND>#<child id>` (UUIDv7: creation order) |                               |             |
 //! | customer's legal hold | `CUSTOMER#<id>`                        | `LEGAL_HOLD`                     |                                           |             |
+//! | customer's CRM event copy | `CUSTOMER#<id>`                    | `CRM_EVENT#<event id>` (written with the event) |                       |             |
 //! | customer's link copy  | `CUSTOMER#<id>`                        | `LINKED#<user>` (written with the link: the customer's links are found from it) | |  |
 //! | CRM event             | `BANK#<bank>#CRM_EVENTS#<shard>`       | `<event id>` (UUIDv7)            |                                           |             |
 //! | history entry         | `CUSTOMER#<id>`                        | `HISTORY#<changed at, sortable>#<change id>` |                   |             |
@@ -162,6 +163,18 @@ pub fn legal_hold(customer: &CustomerId) -> ItemKey {
     ItemKey {
         pk: customer_pk(customer),
         sk: "LEGAL_HOLD".into(),
+    }
+}
+
+/// The sort key prefix of the copies of a customer's CRM events in its partition.
+pub const CRM_EVENT_COPY_PREFIX: &str = "CRM_EVENT#";
+
+/// The copy of a CRM event in its customer's partition: what finds a customer's events (its
+/// export, its erasure) without reading the bank's.
+pub fn customer_crm_event(customer: &CustomerId, id: impl Display) -> ItemKey {
+    ItemKey {
+        pk: customer_pk(customer),
+        sk: format!("{CRM_EVENT_COPY_PREFIX}{id}"),
     }
 }
 
@@ -383,6 +396,9 @@ mod tests {
         assert_eq!(subject(connect()), None);
         assert_eq!(subject(deletion(&crm_event(&b1, Shards::DEFAULT, "e1"))), None);
         assert_eq!(subject(deletion(&customer(&c))), None);
+        assert_eq!(subject(customer_link(&c, &u)), None);
+        assert_eq!(subject(customer_crm_event(&c, "e1")), None);
+        assert_eq!(subject(legal_hold(&c)), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The move of a table's bank-wide collections to their sharded keys: customers from the legacy
 //! index `gsi1` to the keys-only index `firehose`, CRM events from a bank's one partition to its
 //! shards, and both to their shard under the store's current count when that count changed. And
-//! the copy of every user link written before links had one in their customer's partition.
+//! the copy of every user link and CRM event written before they had one in their customer's
+//! partition.
 //!
 //! It is a parallel Scan, one page at a time per segment: each page's items that are not where the
 //! current keys put them are moved, each in one atomic write, so at every moment an item is in
@@ -12,6 +13,7 @@ use super::error::{StoreResult, internal, sdk_error};
 use super::keys::{self, FIREHOSE_PK, FIREHOSE_SK, GSI1PK, GSI1SK, ItemKey, PK, SK};
 use super::page::Key;
 use super::{Item, Part, Store, Tx};
+use crate::domain::crm_event::CrmEvent;
 use crate::domain::ids::{BankId, CrmEventId, CustomerId};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
@@ -21,8 +23,8 @@ pub struct Moved {
     pub scanned: u64,
     pub customers: u64,
     pub crm_events: u64,
-    /// Links given their copy in the customer's partition.
-    pub links: u64,
+    /// Links and CRM events given their copy in the customer's partition.
+    pub copied: u64,
 }
 
 impl std::ops::AddAssign for Moved {
@@ -30,7 +32,7 @@ impl std::ops::AddAssign for Moved {
         self.scanned += other.scanned;
         self.customers += other.customers;
         self.crm_events += other.crm_events;
-        self.links += other.links;
+        self.copied += other.copied;
     }
 }
 
@@ -81,8 +83,11 @@ impl Store {
             if text(&item, SK)? == keys::CUSTOMER_SK {
                 moved.customers += u64::from(self.move_customer(&item).await?);
             } else if text(&item, PK)?.starts_with("USER#") {
-                moved.links += u64::from(self.copy_link(item).await?);
+                moved.copied += u64::from(self.copy_link(item).await?);
             } else {
+                let event: CrmEvent = serde_dynamo::from_item(item.clone()).map_err(internal)?;
+                let copy = super::to_item(&super::crm_events::copy_of(&event))?;
+                moved.copied += u64::from(self.put_copy(copy).await?);
                 moved.crm_events += u64::from(self.move_crm_event(item).await?);
             }
         }
@@ -190,6 +195,11 @@ impl Store {
             .collect();
         copy.insert(PK.into(), AttributeValue::S(key.pk));
         copy.insert(SK.into(), AttributeValue::S(key.sk));
+        self.put_copy(copy).await
+    }
+
+    /// Puts a copy under the customer unless it is there (a new item's, or an earlier run's).
+    async fn put_copy(&self, copy: Item) -> StoreResult<bool> {
         let result = self
             .client()
             .put_item()
@@ -200,7 +210,6 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            // Copied already (a new link, or an earlier run).
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>

@@ -59,9 +59,9 @@ pub enum Kind {
     BanklessWrite,
     /// Any other POST, PUT or DELETE under `/v1/banks/{BankID}`.
     BankWrite,
-    /// A credit limit order's approval or rejection: `customer.approve` and staff, and not the
-    /// order's maker.
-    Decide,
+    /// `customer.approve` and staff: a credit limit order's approval or rejection (not by the
+    /// order's maker), a customer's legal hold.
+    Approve,
 }
 
 pub fn kind(route: &Route) -> Kind {
@@ -74,7 +74,8 @@ pub fn kind(route: &Route) -> Kind {
         "GET" if p.contains("{CustomerID}") => Kind::CustomerRead,
         "GET" => Kind::StaffRead,
         "POST" if p == "/v1/customers" => Kind::CreateCustomer,
-        "POST" if p.ends_with("/approval") || p.ends_with("/rejection") => Kind::Decide,
+        "POST" if p.ends_with("/approval") || p.ends_with("/rejection") => Kind::Approve,
+        _ if p.ends_with("/legal-hold") => Kind::Approve,
         _ if !p.starts_with("/v1/banks/") => Kind::BanklessWrite,
         _ => Kind::BankWrite,
     }
@@ -277,6 +278,7 @@ impl World {
             ("POST", "/v1/banks/{BankID}/customers/{CustomerID}/credit_limit/request/{RequestID}/rejection", _) => {
                 json!({"reason": "declined"})
             }
+            ("PUT", _, Some("legal-hold")) => json!({"reason": "AML review", "until": "2999-01-01T00:00:00Z"}),
             // Required fields only (the hostile suite nulls each of them).
             ("POST", "/v1/banks/{BankID}/crm-events", _) => json!({"customer_id": c}),
             ("PUT", "/v1/banks/{BankID}/customers/{CustomerID}/addresses/{CustomerAddressID}", _) => {
@@ -305,14 +307,23 @@ impl World {
         (self.fill(route, &[]), self.body(route).map(|b| b.to_string()))
     }
 
-    /// A request that would succeed for staff: path and body. A DELETE gets a child of its own; a
-    /// decision an order of its own, requested by someone else (four eyes).
+    /// A request that would succeed for staff: path and body. A DELETE gets a child of its own (an
+    /// erasure a customer of its own, a hold's lifting a hold); a decision an order of its own,
+    /// requested by someone else (four eyes).
     pub async fn request(&self, route: &Route) -> (String, Option<String>) {
-        let path = if route.method == "DELETE" {
+        let path = if route.method == "DELETE" && route.path.ends_with("/legal-hold") {
+            let path = self.fill(route, &[]);
+            let hold = json!({"reason": "AML review", "until": "2999-01-01T00:00:00Z"});
+            self.api.put(&path, &self.staff(), &hold).await.expect(200);
+            path
+        } else if route.method == "DELETE" && route.path.ends_with("{CustomerID}") {
+            let customer = self.api.create_customer(BANK, json!({})).await;
+            self.fill(route, &[("CustomerID", customer.as_str())])
+        } else if route.method == "DELETE" {
             let param = Self::params_of(route).pop().expect("a DELETE names what it deletes");
             let id = self.create_child(&param).await;
             self.fill(route, &[(param.as_str(), id.as_str())])
-        } else if kind(route) == Kind::Decide {
+        } else if route.path.ends_with("/approval") || route.path.ends_with("/rejection") {
             let maker = self.api.token("maker", &[BANK], ALL_SCOPES);
             let r = self
                 .api
@@ -766,7 +777,7 @@ fn callers(api: &Api) -> Vec<Caller> {
                 &[BANK],
                 "https://auth.bnk.to/customer.read https://auth.bnk.to/customer.write",
             ),
-            want: |k| if k == Firehose || k == Decide { Err(403) } else { Ok },
+            want: |k| if k == Firehose || k == Approve { Err(403) } else { Ok },
         },
         Caller {
             who: "read-only staff",

@@ -46,13 +46,13 @@ async fn table_text(api: &Api) -> Vec<String> {
 async fn rich_customer(api: &Api, tag: &str) -> (String, Vec<String>) {
     let staff = api.staff(BANK);
     let personal: Vec<String> = [
-        "Name", "mail", "Street", "Town", "handle", "TAXNO", "docs", "Title", "Branch", "Number",
+        "Name", "mail", "Street", "Town", "handle", "TAXNO", "docs", "Title", "Branch", "Number", "Call",
     ]
     .iter()
     .map(|p| format!("{p}{tag}"))
     .collect();
-    let [name, mail, street, town, handle, tax, docs, title, branch, number] =
-        <[String; 10]>::try_from(personal.clone()).expect("ten values");
+    let [name, mail, street, town, handle, tax, docs, title, branch, number, call] =
+        <[String; 11]>::try_from(personal.clone()).expect("eleven values");
     let id = api
         .create_customer(
             BANK,
@@ -99,6 +99,14 @@ async fn rich_customer(api: &Api, tag: &str) -> (String, Vec<String>) {
         .await
         .expect(201);
     }
+    // A CRM event: the bank's log names the customer.
+    api.post(
+        &format!("/v1/banks/{BANK}/crm-events"),
+        &staff,
+        &json!({"customer_id": id, "category": "call", "detail": call}),
+    )
+    .await
+    .expect(201);
     // A change, so that the history holds old and new values.
     api.put(
         &format!("{base}/email"),
@@ -122,8 +130,8 @@ async fn an_erased_customer_is_gone_everywhere_and_no_item_holds_its_personal_va
     let staff = api.staff(BANK);
     let (id, personal) = rich_customer(&api, "Q7x").await;
     let base = customer_path(&id);
-    // 1 customer, 4 records, 2 links, 1 update.
-    settled(&api, 8).await;
+    // 1 customer, 4 records, 2 links, 1 CRM event, 1 update.
+    settled(&api, 9).await;
     assert!(
         table_text(&api).await.iter().any(|i| i.contains("StreetQ7x")),
         "the check below can see a value"
@@ -166,7 +174,9 @@ async fn an_erased_customer_is_gone_everywhere_and_no_item_holds_its_personal_va
     .await
     .expect(404);
     api.send(Method::DELETE, &base, Some(&staff), None).await.expect(404);
-    let firehose = api.pages(&format!("/v1/banks/{BANK}/firehose/customers?limit=50"), &staff).await;
+    let firehose = api
+        .pages(&format!("/v1/banks/{BANK}/firehose/customers?limit=50"), &staff)
+        .await;
     assert!(
         firehose.iter().all(|p| !p.body.to_string().contains(&id)),
         "gone from the firehose"
@@ -179,7 +189,7 @@ async fn an_erased_customer_is_gone_everywhere_and_no_item_holds_its_personal_va
         api.get(&base, &token).await.expect(403);
     }
     // The erasure is one event, CustomerDeleted, without values; nothing else came of it.
-    let events = crate::history::events(&api, 9).await;
+    let events = crate::history::events(&api, 10).await;
     let erased: Vec<&Value> = events
         .iter()
         .filter(|e| e["Detail"]["customer_id"] == id.as_str() && e["DetailType"] == "CustomerDeleted")
@@ -193,7 +203,14 @@ async fn an_erased_customer_is_gone_everywhere_and_no_item_holds_its_personal_va
         assert!(holders.is_empty(), "{value} is still held by {holders:#?}");
     }
     let tombstone: Vec<&String> = items.iter().filter(|i| i.contains(&format!("CUSTOMER#{id}"))).collect();
-    assert_eq!(tombstone.len(), 1 + 9, "the tombstone and the 9 history entries: {tombstone:#?}");
+    assert_eq!(
+        tombstone.len(),
+        1 + 10,
+        "the tombstone and the 10 history entries: {tombstone:#?}"
+    );
+    let crm = api.get(&format!("/v1/banks/{BANK}/crm-events?limit=100"), &staff).await;
+    crm.expect(200);
+    assert_eq!(crm.body["crm_events"], json!([]), "gone from the bank's CRM events");
     // The number is free.
     api.create_customer(BANK, json!({"customer_number": number})).await;
 }
@@ -228,7 +245,11 @@ async fn a_legal_hold_refuses_the_erasure_until_it_is_lifted_or_runs_out() {
     let base = customer_path(&id);
     let hold = format!("{base}/legal-hold");
     let placed = api
-        .put(&hold, &officer, &json!({"reason": "AML case 42", "until": "2999-01-01T00:00:00Z"}))
+        .put(
+            &hold,
+            &officer,
+            &json!({"reason": "AML case 42", "until": "2999-01-01T00:00:00Z"}),
+        )
         .await;
     placed.expect(200);
     assert_eq!(placed.body["legal_hold"]["reason"], "AML case 42");
@@ -238,9 +259,16 @@ async fn a_legal_hold_refuses_the_erasure_until_it_is_lifted_or_runs_out() {
     let refused = api.send(Method::DELETE, &base, Some(&staff), None).await;
     refused.expect(409);
     let detail = refused.body["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains("legal hold") && detail.contains("2999-01-01"), "{detail}");
+    assert!(
+        detail.contains("legal hold") && detail.contains("2999-01-01"),
+        "{detail}"
+    );
     let after = api.get(&base, &staff).await;
-    assert_eq!((after.body.clone(), etag(&after)), (before.body.clone(), etag(&before)), "nothing changed");
+    assert_eq!(
+        (after.body.clone(), etag(&after)),
+        (before.body.clone(), etag(&before)),
+        "nothing changed"
+    );
     assert_eq!(api.item_count().await, count);
 
     // Who may place and lift one; what a bad hold is.
@@ -248,11 +276,19 @@ async fn a_legal_hold_refuses_the_erasure_until_it_is_lifted_or_runs_out() {
     let body = json!({"reason": "x", "until": "2999-01-01"});
     for (who, token, status) in [
         ("staff without customer.approve", no_approve.clone(), 403),
-        ("an officer of another bank", api.token("o2", &["other-bank"], ALL_SCOPES), 403),
+        (
+            "an officer of another bank",
+            api.token("o2", &["other-bank"], ALL_SCOPES),
+            403,
+        ),
         ("a linked user", api.token("u", &[], ALL_SCOPES), 403),
     ] {
         assert_eq!(api.put(&hold, &token, &body).await.status, status, "{who}");
-        assert_eq!(api.send(Method::DELETE, &hold, Some(&token), None).await.status, status, "{who}");
+        assert_eq!(
+            api.send(Method::DELETE, &hold, Some(&token), None).await.status,
+            status,
+            "{who}"
+        );
     }
     for (bad, fields) in [
         (json!({"reason": "x", "until": "2000-01-01"}), vec!["until"]),
@@ -264,9 +300,13 @@ async fn a_legal_hold_refuses_the_erasure_until_it_is_lifted_or_runs_out() {
         r.expect(400);
         assert_eq!(r.fields(), fields, "{bad}");
     }
-    api.put(&format!("{}/legal-hold", customer_path("0190a0b0-0000-7000-8000-00000000dead")), &officer, &body)
-        .await
-        .expect(404);
+    api.put(
+        &format!("{}/legal-hold", customer_path("0190a0b0-0000-7000-8000-00000000dead")),
+        &officer,
+        &body,
+    )
+    .await
+    .expect(404);
 
     // Lifted: the erasure goes through.
     api.send(Method::DELETE, &hold, Some(&officer), None).await.expect(204);
@@ -310,13 +350,21 @@ async fn an_interrupted_erasure_hides_the_customer_and_a_retry_finishes_it() {
     let customer = shared::domain::ids::CustomerId::parse(&id).expect("id");
     // The first step only, as when the function stopped after it.
     store
-        .begin_erasure(&bank, &customer, &shared::domain::audit::Audit::tool("erasure-test", "crash"), None)
+        .begin_erasure(
+            &bank,
+            &customer,
+            &shared::domain::audit::Audit::tool("erasure-test", "crash"),
+            None,
+        )
         .await
         .expect("the first step");
     api.get(&base, &staff).await.expect(404);
     api.get(&format!("{base}/addresses"), &staff).await.expect(404);
     let linked = api
-        .get("/v1/users/current/customers", &api.token("erasure-user-1", &[], ALL_SCOPES))
+        .get(
+            "/v1/users/current/customers",
+            &api.token("erasure-user-1", &[], ALL_SCOPES),
+        )
         .await;
     assert_eq!(linked.body["customers"], json!([]), "no reader sees it half-erased");
     assert!(
@@ -329,7 +377,10 @@ async fn an_interrupted_erasure_hides_the_customer_and_a_retry_finishes_it() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let items = table_text(&api).await;
     for value in &personal {
-        assert!(!items.iter().any(|i| i.contains(value.as_str())), "{value} is still held");
+        assert!(
+            !items.iter().any(|i| i.contains(value.as_str())),
+            "{value} is still held"
+        );
     }
 }
 

@@ -88,6 +88,13 @@ async fn an_export_holds_every_record_link_and_history_entry_as_the_routes_answe
         )
         .await
         .expect(201);
+        api.post(
+            &format!("/v1/banks/{BANK}/crm-events"),
+            &staff,
+            &json!({"customer_id": id, "category": "call", "detail": format!("call {i}")}),
+        )
+        .await
+        .expect(201);
     }
     let order = listed(&api, &format!("{base}/credit_limit/requests"), "result").await[0]["credit_limit_order_id"]
         .as_str()
@@ -100,17 +107,17 @@ async fn an_export_holds_every_record_link_and_history_entry_as_the_routes_answe
     )
     .await
     .expect(200);
-    // 1 customer + 15 creations + the approval's 2 updates.
+    // 1 customer + 18 creations + the approval's 2 updates.
     let history = {
         let mut history = Vec::new();
         for _ in 0..150 {
             history = listed(&api, &format!("{base}/history"), "history").await;
-            if history.len() >= 18 {
+            if history.len() >= 21 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(history.len(), 18, "{history:#?}");
+        assert_eq!(history.len(), 21, "{history:#?}");
         history
     };
 
@@ -161,6 +168,15 @@ async fn an_export_holds_every_record_link_and_history_entry_as_the_routes_answe
             .iter()
             .all(|l| l["customer_id"] == id.as_str() && l["is_active"] == true)
     );
+    let crm = listed(&api, &format!("/v1/banks/{BANK}/crm-events"), "crm_events").await;
+    let exported_crm = all(&pages, "crm_events");
+    assert_eq!(exported_crm.len(), 3);
+    for event in &crm {
+        assert!(
+            exported_crm.contains(event),
+            "{event} exported as the CRM events list answers it"
+        );
+    }
     let exported_history = all(&pages, "history");
     assert_eq!(ids(&exported_history, "change_id"), ids(&history, "change_id"));
     for entry in &history {
@@ -274,7 +290,7 @@ async fn a_link_from_before_its_copy_is_exported_once_the_migration_copied_it() 
             let mut start = None;
             loop {
                 let page = store.migrate_page(segment, 2, None, start).await.expect("migrate");
-                copied += page.moved.links;
+                copied += page.moved.copied;
                 start = page.next;
                 if start.is_none() {
                     break;

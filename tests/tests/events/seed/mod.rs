@@ -3,10 +3,12 @@
 mod addresses;
 mod credit_limit_orders;
 mod crm_events;
+mod customers;
 mod social_media;
 mod tax_residences;
 
 pub async fn seed_groups(state: &shared::AppState) {
+    customers::seed(state).await;
     addresses::seed(state).await;
     social_media::seed(state).await;
     tax_residences::seed(state).await;
