@@ -111,6 +111,10 @@ curl -s -o /dev/null "$BASE/" || die "local-api did not answer on $BASE"
 TOKEN=$("$CARGO" run -q "${cargo_flags[@]}" -p local-api -- token --sub schemathesis --bank "$BANK") ||
   die "local-api token failed"
 export CONTRACT_TOKEN=$TOKEN
+# Another member of staff requests the seeded credit limit order: the four-eyes rule lets the
+# contract's token decide it.
+MAKER=$("$CARGO" run -q "${cargo_flags[@]}" -p local-api -- token --sub schemathesis-maker --bank "$BANK") ||
+  die "local-api token failed"
 
 # ----- real data: a customer linked to the caller, with one record of every kind
 post() { # post PATH JSON [FIELD]: prints FIELD of the 201 answer; fails on any other answer
@@ -136,7 +140,8 @@ seed() {
     kept_address=$(post "/v1/customers/$customer/address" \
       '{"line_1": "1 Dorset Street", "city": "London", "country_code": "GB"}' customer_address_id) &&
     residence=$(post "$c/tax-residences" '{"domain": "GB", "tax_number": "AB 12 34 56 C"}' tax_residence_id) &&
-    order=$(post "$c/credit_limit/requests" '{"requested_current_rate_amount1": "1500.00"}' credit_limit_order_id) &&
+    order=$(TOKEN=$MAKER post "$c/credit_limit/requests" '{"requested_current_rate_amount1": "1500.00"}' \
+      credit_limit_order_id) &&
     post "/v1/customers/$customer/social_media_handles" '{"type": "twitter", "handle": "@ada"}' &&
     post "/v1/banks/$BANK/crm-events" "{\"customer_id\": \"$customer\", \"category\": \"call\"}" &&
     # The customer read by number: the first one's number changes under PUT .../number.

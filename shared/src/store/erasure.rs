@@ -29,6 +29,8 @@ const ERASING: &str = "ERASING";
 const ERASED: &str = "ERASED";
 /// A hold's end in seconds, which the erasure's condition compares with now.
 const UNTIL_SECONDS: &str = "until_seconds";
+/// On a history entry whose values are gone.
+const SCRUBBED: &str = "scrubbed";
 /// Items of the customer's partition read and removed at a time, and writes in flight.
 const WIPE_PAGE: i32 = 100;
 const WIPE_PARALLEL: usize = 16;
@@ -214,9 +216,11 @@ impl Store {
             .update_item()
             .table_name(self.table())
             .set_key(Some(key.to_map()))
-            .update_expression("SET #changes = :scrubbed")
+            .update_expression("SET #changes = :scrubbed, #done = :true")
             .condition_expression(format!("attribute_exists({PK})"))
             .expression_attribute_names("#changes", "changes")
+            .expression_attribute_names("#done", SCRUBBED)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
             .expression_attribute_values(
                 ":scrubbed",
                 serde_dynamo::to_attribute_value(scrubbed).map_err(internal)?,
@@ -320,6 +324,11 @@ impl Store {
                 .query()
                 .table_name(self.table())
                 .key_condition_expression(format!("{PK} = :pk"))
+                // What is left to do: a retry after a timeout does not redo the entries (nor
+                // read past the tombstone's attributes).
+                .filter_expression(format!(
+                    "attribute_not_exists({SCRUBBED}) AND attribute_not_exists({ERASED_AT})"
+                ))
                 .expression_attribute_values(":pk", AttributeValue::S(keys::customer_pk(id)))
                 .set_exclusive_start_key(start)
                 .limit(WIPE_PAGE)
@@ -352,9 +361,6 @@ impl Store {
                 .ok_or_else(|| internal("an item without its key"))?
                 .to_owned(),
         };
-        if key.sk == keys::CUSTOMER_SK {
-            return Ok(());
-        }
         if key.sk.starts_with(keys::HISTORY_PREFIX) {
             let entry = super::history::entry_of_item(item)?;
             return self.scrub_history_entry(&key, &entry.changes).await;
