@@ -534,7 +534,11 @@ mod tests {
                 .map(|r| r.group.as_str()),
             Some("user-customer-links")
         );
-        assert!(t.route("DELETE", "/v1/banks/b1/customers/c1").is_none());
+        assert_eq!(
+            t.route("DELETE", "/v1/banks/b1/customers/c1").map(|r| r.group.as_str()),
+            Some("customers")
+        );
+        assert!(t.route("PATCH", "/v1/banks/b1/customers/c1").is_none());
         assert!(t.route("GET", "/v1/banks//customers/c1").is_none());
         assert_eq!(t.gateway_responses["UNAUTHORIZED"].status, 401);
         assert!(t.table.get("KeySchema").is_some());

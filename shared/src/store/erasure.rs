@@ -107,16 +107,8 @@ impl Store {
 
     /// The customer's legal hold, if one was placed (it may have run out).
     pub async fn legal_hold(&self, customer: &CustomerId) -> StoreResult<Option<LegalHold>> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::legal_hold(customer).to_map()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        out.item
+        self.item_at(&keys::legal_hold(customer))
+            .await?
             .map(|item| {
                 serde_dynamo::from_item::<_, HoldItem>(item)
                     .map(|h| h.hold)
@@ -148,7 +140,7 @@ impl Store {
         if_match: Option<&Versions>,
     ) -> StoreResult<()> {
         for attempt in 1..=TOMBSTONE_ATTEMPTS {
-            let item = match self.customer_item(id).await? {
+            let item = match self.item_at(&keys::customer(id)).await? {
                 Some(item) if text(&item, BANK_ID) == Some(bank.as_str()) => item,
                 _ => return Err(StoreError::NotFound("customer")),
             };
@@ -196,17 +188,10 @@ impl Store {
 
     /// Whether the customer is erased (or being erased).
     pub(crate) async fn is_erased(&self, id: &CustomerId) -> StoreResult<bool> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::customer(id).to_map()))
-            .projection_expression(ERASED_AT)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out.item.is_some_and(|item| item.contains_key(ERASED_AT)))
+        Ok(self
+            .item_at(&keys::customer(id))
+            .await?
+            .is_some_and(|item| item.contains_key(ERASED_AT)))
     }
 
     /// Keeps the field names of a history entry and drops its values.
@@ -229,19 +214,6 @@ impl Store {
             .await
             .map_err(sdk_error)?;
         Ok(())
-    }
-
-    async fn customer_item(&self, id: &CustomerId) -> StoreResult<Option<Item>> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::customer(id).to_map()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out.item)
     }
 
     /// The first step: the tombstone in place of the customer (at the version read), its number

@@ -15,6 +15,7 @@ use super::page::Key;
 use super::{Item, Part, Store, Tx};
 use crate::domain::crm_event::CrmEvent;
 use crate::domain::ids::{BankId, CrmEventId, CustomerId};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 /// What one scanned page did.
@@ -124,18 +125,10 @@ impl Store {
             .expression_attribute_values(":fpk", AttributeValue::S(target))
             .expression_attribute_values(":fsk", AttributeValue::S(sort.to_owned()))
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            // Removed since it was scanned: nothing to move.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
+            .await
+            .map(|_| ());
+        // Removed since it was scanned: nothing to move.
+        written(result)
     }
 
     /// Moves a CRM event to its shard's partition: one transaction puts it there and deletes it
@@ -207,17 +200,18 @@ impl Store {
             .set_item(Some(copy))
             .condition_expression(format!("attribute_not_exists({PK})"))
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
+            .await
+            .map(|_| ());
+        written(result)
+    }
+}
+
+/// Whether a conditional write was made: `false` when its condition failed (nothing to do).
+fn written<E: ProvideErrorMetadata, R>(result: Result<(), SdkError<E, R>>) -> StoreResult<bool> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(sdk_error(e)),
     }
 }
 

@@ -405,11 +405,16 @@ impl Store {
 
     /// The audit of the item at `key`'s deletion, from its marker (`None` once it has expired).
     pub async fn deletion_audit(&self, key: &keys::ItemKey) -> StoreResult<Option<Item>> {
+        self.item_at(&keys::deletion(key)).await
+    }
+
+    /// The item at `key` as it is now (a strongly consistent read).
+    pub(crate) async fn item_at(&self, key: &keys::ItemKey) -> StoreResult<Option<Item>> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(keys::deletion(key).to_map()))
+            .set_key(Some(key.to_map()))
             .consistent_read(true)
             .send()
             .await

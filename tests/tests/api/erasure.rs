@@ -412,6 +412,23 @@ async fn a_customer_with_300_records_is_erased_in_one_request() {
     });
     let statuses: Vec<u16> = futures::stream::iter(posts).buffer_unordered(8).collect().await;
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    // Its export, at the largest page: within Lambda's 6 MB answer.
+    let mut exported = 0;
+    let mut largest = 0;
+    let pages = api.pages(&format!("{base}/export?limit=500"), &staff).await;
+    for page in &pages {
+        largest = largest.max(page.body.to_string().len());
+        exported += ["customer_addresses", "tax_residences", "credit_limit_orders"]
+            .iter()
+            .map(|c| page.body[*c].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+    }
+    assert_eq!(exported, 300);
+    assert!(largest < 6 * 1024 * 1024, "{largest} bytes");
+    println!(
+        "export: 300 records in {} pages of at most 500 items, the largest {largest} bytes",
+        pages.len()
+    );
     let started = Instant::now();
     api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
     println!("erasure: 300 records erased in {:?}", started.elapsed());

@@ -12,7 +12,6 @@ use axum::Router;
 use lambda_http::request::RequestContext;
 use serde_json::Value;
 use shared::AppState;
-use shared::domain::customer::CreateCustomerBody;
 use shared::domain::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
 use shared::domain::link::UserCustomerLink;
 use shared::domain::timestamp::Timestamp;
@@ -554,21 +553,7 @@ impl Runner {
 /// The fixture, through the real store: what a create would write, with fixed ids.
 async fn seed(state: &AppState) {
     for (bank, id, number, name) in CUSTOMERS {
-        let body = serde_json::json!({
-            "bank_id": bank,
-            "customer_number": number,
-            "legal_name": name,
-            "email": format!("{}@example.com", number.to_ascii_lowercase()),
-        });
-        let mut new = shared::http::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
-            .and_then(|b| b.validate().map_err(shared::ApiError::from))
-            .expect("a valid fixture customer");
-        new.customer.id = CustomerId::parse(id).expect("fixture id");
-        state
-            .store
-            .create_customer(new, None, &seed::audit())
-            .await
-            .expect("seed a customer");
+        seed::customer(state, bank, id, number, name).await;
     }
     let (user, bank, customer) = LINK;
     let link = UserCustomerLink {

@@ -3,7 +3,6 @@
 //! under a legal hold that an event lifts.
 
 use shared::AppState;
-use shared::domain::customer::CreateCustomerBody;
 use shared::domain::ids::{BankId, CustomerId};
 use shared::domain::lifecycle::PlaceLegalHoldBody;
 
@@ -15,16 +14,7 @@ const HOLD_TO_LIFT: &str = "0190a0b0-0000-7000-8000-000000000006";
 pub async fn seed(state: &AppState) {
     let bank = BankId::parse(BANK).expect("fixture bank");
     for (id, number) in [(TO_ERASE, "C-0004"), (HELD, "C-0005"), (HOLD_TO_LIFT, "C-0006")] {
-        let body = serde_json::json!({"bank_id": BANK, "customer_number": number, "legal_name": "Lifecycle Fixture"});
-        let mut new = shared::http::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
-            .and_then(|b| b.validate().map_err(shared::ApiError::from))
-            .expect("a valid fixture customer");
-        new.customer.id = CustomerId::parse(id).expect("fixture id");
-        state
-            .store
-            .create_customer(new, None, &super::audit())
-            .await
-            .expect("seed a customer");
+        super::customer(state, BANK, id, number, "Lifecycle Fixture").await;
     }
     let hold = serde_json::json!({"reason": "AML review 2026-117", "until": "2999-01-01T00:00:00Z"});
     for id in [HELD, HOLD_TO_LIFT] {

@@ -16,6 +16,26 @@ pub async fn seed_groups(state: &shared::AppState) {
     crm_events::seed(state).await;
 }
 
+/// A fixture customer with a fixed id, through the real store.
+pub async fn customer(state: &shared::AppState, bank: &str, id: &str, number: &str, name: &str) {
+    let body = serde_json::json!({
+        "bank_id": bank,
+        "customer_number": number,
+        "legal_name": name,
+        "email": format!("{}@example.com", number.to_ascii_lowercase()),
+    });
+    let mut new =
+        shared::http::body::parse_json::<shared::domain::customer::CreateCustomerBody>(body.to_string().as_bytes())
+            .and_then(|b| b.validate().map_err(shared::ApiError::from))
+            .expect("a valid fixture customer");
+    new.customer.id = shared::domain::ids::CustomerId::parse(id).expect("fixture id");
+    state
+        .store
+        .create_customer(new, None, &audit())
+        .await
+        .expect("seed a customer");
+}
+
 /// The audit of the fixtures' writes.
 pub fn audit() -> shared::domain::audit::Audit {
     shared::domain::audit::Audit::tool("events-seed", "fixture")
