@@ -42,12 +42,31 @@ pub struct Api {
 /// the statuses it checked.
 impl Drop for Api {
     fn drop(&mut self) {
+        drop_table(self.state.store.table());
         if self.denials_expected || std::thread::panicking() {
             return;
         }
         let denied: Vec<_> = self.enforcer.decisions().into_iter().filter(|d| !d.allowed).collect();
         assert!(denied.is_empty(), "the local IAM check denied: {denied:?}");
     }
+}
+
+/// Deletes a test's table once the test is done with it: the one DynamoDB Local of a run serves
+/// every suite, and hundreds of tables left behind (each with its stream) slow it down for the
+/// tests that come later. On a thread of its own, as the test's runtime is the one dropping.
+fn drop_table(table: &str) {
+    let table = table.to_owned();
+    let deleted = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let client = shared::config::dynamodb_client().ok()?;
+            client.delete_table().table_name(table).send().await.ok()
+        })
+    });
+    let _ = deleted.join();
 }
 
 pub struct Reply {
