@@ -22,7 +22,8 @@
 #   BENCH_INIT_ENV            NAME=value[,...]: an extra cold-start row per DynamoDB function with
 #                             these variables; default DYNAMODB_CONNECT_AT_INIT=true (the template's
 #                             ConnectAtInit), so that both ways are measured; empty: no extra rows
-# Needs what `make build` needs, plus Java (DynamoDB Local), zip (or python3) and wrk.
+# Needs what `make build` needs, plus Java (DynamoDB Local), zip (or python3) and wrk; the last two are
+# installed when missing (scripts/bench-deps.sh: apt-get, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,10 +46,8 @@ case $(uname -m) in
   *) echo "bench: unsupported machine $(uname -m)" >&2; exit 1 ;;
 esac
 
-command -v wrk >/dev/null || {
-  echo "bench: wrk is needed for the throughput run (Debian/Ubuntu: apt-get install -y wrk)" >&2
-  exit 1
-}
+# wrk and zip: installed when missing (as root), before the build, so that a fresh machine gets through.
+scripts/bench-deps.sh
 
 started=$SECONDS
 if [[ ${BENCH_SKIP_BUILD:-} == 1 ]]; then

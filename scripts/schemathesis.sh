@@ -129,7 +129,7 @@ post() { # post PATH JSON [FIELD]: prints FIELD of the 201 answer; fails on any 
 seed() {
   customer=$(post /v1/customers "{\"bank_id\": \"$BANK\", \"legal_name\": \"Ada Lovelace\",
     \"customer_number\": \"C-0001\", \"email\": \"ada@example.com\", \"mobile_phone_number\": \"+44 20 7946 0958\",
-    \"date_of_birth\": \"1815-12-10\", \"credit_limit\": {\"cur\": \"GBP\", \"num\": \"1000.00\"},
+    \"date_of_birth\": \"1815-12-10\", \"credit_limit\": {\"cur\": \"GBP\", \"num\": \"0.00\"},
     \"branchId\": \"london-1\"}" customer_id) || return 1
   local c=/v1/banks/$BANK/customers/$customer
   post "/v1/banks/$BANK/user_customer_links" "{\"user_id\": \"schemathesis\", \"customer_id\": \"$customer\"}" &&

@@ -11,7 +11,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Where the spec and the renderer's files are read from.
@@ -24,10 +24,11 @@ pub struct DocsFiles {
 }
 
 impl DocsFiles {
-    /// The repository's `docs/openapi.yaml` and `node_modules/swagger-ui-dist` (`LOCAL_OPENAPI` and
-    /// `LOCAL_DOCS_ASSETS` override them).
+    /// The checkout's `docs/openapi.yaml` and `node_modules/swagger-ui-dist` (`LOCAL_OPENAPI` and
+    /// `LOCAL_DOCS_ASSETS` override them): the checkout local-api runs in, as for its template.
+    /// Outside one, paths relative to the current directory, which the docs page then reports missing.
     pub fn from_env() -> Self {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let repo = crate::checkout().unwrap_or_default();
         let var = |name: &str, default: PathBuf| std::env::var_os(name).map(PathBuf::from).unwrap_or(default);
         Self {
             spec: var("LOCAL_OPENAPI", repo.join("docs/openapi.yaml")),

@@ -132,6 +132,9 @@ fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
 }
 
+/// Tries of a line while DynamoDB is unavailable (0.4 s, 0.8 s, 1.6 s, 3.2 s apart).
+const UNAVAILABLE_ATTEMPTS: u32 = 5;
+
 /// One line, as the create route would take it.
 async fn import_line(store: &Store, options: &Options, number: u64, line: &str) -> Result<Outcome, String> {
     if line.len() > MAX_BODY_BYTES {
@@ -152,10 +155,20 @@ async fn import_line(store: &Store, options: &Options, number: u64, line: &str) 
     };
     let id = options.customer_id(number);
     new.customer.id = id;
-    match store
-        .create_customer(new, None, &Audit::tool("import", options.import_id.clone()))
-        .await
-    {
+    let audit = Audit::tool("import", options.import_id.clone());
+    // A moment of throttling or unavailability is waited out, a line at a time, rather than ending
+    // the run: the line's id makes a retry safe (a write that landed is a conflict, then `Already`).
+    let mut attempt = 1;
+    let created = loop {
+        match store.create_customer(new.clone(), None, &audit).await {
+            Err(StoreError::Unavailable) if attempt < UNAVAILABLE_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                attempt += 1;
+            }
+            other => break other,
+        }
+    };
+    match created {
         Ok(_) => Ok(Outcome::Created),
         // The id is taken: this line was written before. Or the number is another customer's.
         Err(StoreError::Conflict(why)) => match store.get_customer(&id, Read::Latest).await {

@@ -41,7 +41,7 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
     };
     serde_json::from_str::<serde_json::Value>(&event).map_err(|e| usage(&format!("the event is not JSON: {e}")))?;
 
-    let template = Template::load(&crate::template_path())?;
+    let template = Template::load(&crate::template_path()?)?;
     let function = template.function(function_id).ok_or_else(|| {
         let known: Vec<&str> = template.functions.iter().map(|f| f.logical_id.as_str()).collect();
         usage(&format!(
@@ -62,7 +62,7 @@ pub async fn run(local_dir: &Path, args: &[String]) -> Result<(String, bool), Lo
     let parameters = crate::local_identity(&jwks_url);
     let hosts = [("host.docker.internal".to_owned(), "127.0.0.1".to_owned())];
     let symbols = Symbols::new(&template, &parameters, &region, &local_table);
-    let mut launch = lambda::launch(function, &symbols, &env_vars, &hosts, &crate::build_dir(), local_dir)?;
+    let mut launch = lambda::launch(function, &symbols, &env_vars, &hosts, &crate::build_dir()?, local_dir)?;
     // Logs to stderr, as `sam local invoke` prints them.
     launch.log = None;
 

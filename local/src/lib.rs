@@ -49,11 +49,56 @@ pub enum LocalError {
     NoEndpoint,
 }
 
-/// The project's `template.yaml` (`LOCAL_TEMPLATE` overrides).
-pub fn template_path() -> PathBuf {
-    std::env::var_os("LOCAL_TEMPLATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
+/// The file that marks a checkout's root.
+const CHECKOUT_MARK: &str = "template.yaml";
+
+/// `make build`'s output, in the checkout.
+const BUILD_DIR: &str = ".aws-sam/build";
+
+/// The checkout `dir` is in: the nearest directory at or above it holding `template.yaml`.
+fn checkout_of(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(CHECKOUT_MARK).is_file())
+        .map(Path::to_path_buf)
+}
+
+/// The checkout local-api runs in, found from the current directory. Not the one it was compiled
+/// in: a binary built in one checkout and run in another (a copy, a shared target directory) would
+/// serve the first one's template and bootstraps.
+pub fn checkout() -> Result<PathBuf, LocalError> {
+    checkout_at(&current_dir()?)
+}
+
+fn current_dir() -> Result<PathBuf, LocalError> {
+    std::env::current_dir().map_err(|e| LocalError::Usage(format!("no current directory: {e}")))
+}
+
+fn checkout_at(dir: &Path) -> Result<PathBuf, LocalError> {
+    checkout_of(dir).ok_or_else(|| {
+        LocalError::Usage(format!(
+            "no {CHECKOUT_MARK} in {} or above: local-api serves the checkout it runs in, so run it there \
+             (as make run does), or set LOCAL_TEMPLATE and LOCAL_BUILD_DIR",
+            dir.display()
+        ))
+    })
+}
+
+/// `overridden` if set (an environment variable's value), else `relative` in the checkout of `dir`.
+fn checkout_path(overridden: Option<std::ffi::OsString>, dir: &Path, relative: &str) -> Result<PathBuf, LocalError> {
+    match overridden {
+        Some(path) => Ok(PathBuf::from(path)),
+        None => Ok(checkout_at(dir)?.join(relative)),
+    }
+}
+
+/// The checkout's `template.yaml` (`LOCAL_TEMPLATE` overrides).
+pub fn template_path() -> Result<PathBuf, LocalError> {
+    checkout_path(std::env::var_os("LOCAL_TEMPLATE"), &current_dir()?, CHECKOUT_MARK)
+}
+
+/// Where `make build` put the checkout's functions (`LOCAL_BUILD_DIR` overrides).
+pub fn build_dir() -> Result<PathBuf, LocalError> {
+    checkout_path(std::env::var_os("LOCAL_BUILD_DIR"), &current_dir()?, BUILD_DIR)
 }
 
 /// A server task of the local stack (the IAM check, a Runtime API, the JWKS), stopped when dropped.
@@ -145,13 +190,6 @@ pub fn local_identity(jwks_url: &str) -> [(&'static str, &str); 3] {
         ("JwtAudience", keys::LOCAL_AUDIENCE),
         ("JwksUrl", jwks_url),
     ]
-}
-
-/// The default build output of `make build`.
-pub fn build_dir() -> PathBuf {
-    std::env::var_os("LOCAL_BUILD_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.aws-sam/build"))
 }
 
 /// Builds the whole local API for `state`'s table, in-process, in front of the DynamoDB Local
@@ -271,4 +309,64 @@ pub async fn build_stack(
         changes: pipeline,
         events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory holding a checkout (its `template.yaml`) with a nested folder.
+    fn checkout_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("local-checkout-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("local/src")).unwrap();
+        std::fs::write(dir.join(CHECKOUT_MARK), "Resources: {}\n").unwrap();
+        dir
+    }
+
+    /// Defect: the build folder was the one of the checkout local-api was compiled in, so a second
+    /// checkout (or a copy) served the first one's bootstraps.
+    #[test]
+    fn the_build_folder_and_template_are_the_checkout_it_runs_in() {
+        let (first, second) = (checkout_dir("first"), checkout_dir("second"));
+        for here in [second.clone(), second.join("local"), second.join("local/src")] {
+            assert_eq!(
+                checkout_path(None, &here, BUILD_DIR).unwrap(),
+                second.join(".aws-sam/build"),
+                "from {}",
+                here.display()
+            );
+            assert_eq!(
+                checkout_path(None, &here, CHECKOUT_MARK).unwrap(),
+                second.join("template.yaml")
+            );
+        }
+        assert_eq!(checkout_of(&first.join("local")), Some(first.clone()));
+        // LOCAL_BUILD_DIR and LOCAL_TEMPLATE still name a folder or file of their own.
+        let elsewhere = std::ffi::OsString::from("/elsewhere/build");
+        assert_eq!(
+            checkout_path(Some(elsewhere), &second, BUILD_DIR).unwrap(),
+            Path::new("/elsewhere/build")
+        );
+        for dir in [first, second] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
+    #[test]
+    fn outside_a_checkout_it_refuses_and_says_what_to_do() {
+        let outside = std::env::temp_dir().join(format!("local-no-checkout-{}", std::process::id()));
+        std::fs::create_dir_all(&outside).unwrap();
+        // A temporary directory under a checkout would be found: only judge a truly outside one.
+        if checkout_of(&outside).is_none() {
+            let e = checkout_path(None, &outside, BUILD_DIR).unwrap_err().to_string();
+            assert!(
+                e.contains("template.yaml")
+                    && e.contains("LOCAL_BUILD_DIR")
+                    && e.contains(&outside.display().to_string()),
+                "{e}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(outside);
+    }
 }

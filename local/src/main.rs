@@ -41,8 +41,9 @@ const USAGE: &str = "usage:
   local-api token [--sub S] [--bank B]... [--scope \"customer.read ...\"] [--ttl SECS]
 
 environment: PORT (3000), TABLE_NAME (customer-api), LOCAL_DIR (.local), PAGE_TOKEN_SECRET
-(else one kept in LOCAL_DIR), LOCAL_BUILD_DIR (.aws-sam/build), DYNAMODB_ENDPOINT, AWS_REGION and
-credentials for the SDK";
+(else one kept in LOCAL_DIR), LOCAL_TEMPLATE and LOCAL_BUILD_DIR (template.yaml and .aws-sam/build of
+the checkout it runs in: the nearest directory at or above this one holding template.yaml),
+DYNAMODB_ENDPOINT, AWS_REGION and credentials for the SDK";
 
 const ALL_SCOPES: &str = "customer.read customer.write customer.firehose customer.approve";
 
@@ -84,7 +85,7 @@ fn token(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std
 }
 
 fn iam_report(log: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let template = local_api::template::Template::load(&local_api::template_path())?;
+    let template = local_api::template::Template::load(&local_api::template_path()?)?;
     let text = std::fs::read_to_string(log).map_err(|e| format!("{log}: {e}"))?;
     print!("{}", local_api::iam::usage_report(&template, &text)?);
     Ok(())
@@ -158,7 +159,7 @@ fn page_secret(local_dir: &std::path::Path) -> std::io::Result<String> {
 /// Creates the table from the template if it is missing, then loads the demo bank into it.
 async fn seed() -> Result<(), Box<dyn std::error::Error>> {
     let store = store_from_env()?;
-    let template = local_api::template::Template::load(&local_api::template_path())?;
+    let template = local_api::template::Template::load(&local_api::template_path()?)?;
     if local_api::table::ensure_table(store.client(), store.table(), &template.table).await? {
         println!("seed: created table {}", store.table());
     }
@@ -278,10 +279,10 @@ async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::erro
     let secret = page_secret(&local_dir)?;
     let state = shared::AppState::new(shared::config::dynamodb_client()?, table, secret.as_bytes())?
         .with_shards(shared::config::shards()?);
-    let template = local_api::template::Template::load(&local_api::template_path())?;
+    let template = local_api::template::Template::load(&local_api::template_path()?)?;
     let mode = if lambda {
         local_api::Mode::Lambda(local_api::LambdaOptions {
-            build_dir: local_api::build_dir(),
+            build_dir: local_api::build_dir()?,
             log_dir: local_dir.join("lambda-logs"),
             page_secret: secret,
         })
@@ -299,7 +300,7 @@ async fn serve(local_dir: PathBuf, lambda: bool) -> Result<(), Box<dyn std::erro
     let how = if lambda {
         format!(
             "the built functions of {} through the local Lambda service; their logs in {}",
-            local_api::build_dir().display(),
+            local_api::build_dir()?.display(),
             local_dir.join("lambda-logs").display()
         )
     } else {

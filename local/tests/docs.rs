@@ -42,7 +42,7 @@ async fn get(app: &Router, path: &str) -> Reply {
 }
 
 fn template() -> Template {
-    Template::load(&local_api::template_path()).expect("template")
+    Template::load(&local_api::template_path().expect("the checkout")).expect("template")
 }
 
 /// A docs folder with a spec and a fake renderer package.

@@ -47,7 +47,8 @@ async fn seeding_twice_creates_everything_once() {
     let key_dir = std::env::temp_dir().join(unique("seed-test-keys"));
     let keys = local_api::keys::load_or_create(&key_dir).expect("dev keys");
     let state = AppState::new(store.client().clone(), store.table(), &[7; 32]).expect("state");
-    let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
+    let template =
+        local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template");
     let app = local_api::build(template, &keys, &state, &key_dir)
         .await
         .expect("local api")

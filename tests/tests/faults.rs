@@ -296,7 +296,8 @@ impl Api {
         require_sdk_env();
         let client = shared::config::dynamodb_client_for(Some(ENDPOINT)).expect("DynamoDB client");
         let table = unique("faults");
-        let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
+        let template =
+            local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template");
         local_api::table::ensure_table(&client, &table, &template.table)
             .await
             .expect("table");
@@ -560,7 +561,7 @@ fn every_route(f: &Fixture, tag: &str) -> Vec<Call> {
         put(
             "PUT credit-limit",
             format!("{at}/credit-limit"),
-            json!({"credit_limit": {"cur": "EUR", "num": "2500"}}),
+            json!({"credit_limit": {"cur": "EUR", "num": "0"}}),
         ),
         put(
             "PUT credit-rating-and-source",

@@ -10,14 +10,15 @@ use shared::domain::credit_limit_order::{
     ApproveCreditLimitOrderBody, CreateCreditLimitOrderBody, CreateCreditLimitOrderResponse, CreditLimitOrder,
     CreditLimitOrderEnvelope, CreditLimitOrderList, Outcome, RejectCreditLimitOrderBody,
 };
-use shared::domain::ids::CreditLimitOrderId;
+use shared::domain::ids::{CreditLimitOrderId, UserId};
 use shared::http::access;
 use shared::http::body::{Body, PathParams, QueryParams};
-use shared::http::caller::Caller;
+use shared::http::caller::{Caller, Granted};
 use shared::http::etag::{etag, etag_text};
 use shared::http::idempotency::{self, Answer, Create};
 use shared::http::page::LIST_LIMITS;
 use shared::http::router::PublicPrefix;
+use shared::store::Versioned;
 use shared::{ApiResult, AppState};
 
 pub fn router(state: AppState) -> Router {
@@ -106,35 +107,53 @@ async fn get_by_id(State(app): State<AppState>, caller: Caller, path: PathParams
         .into_response())
 }
 
-async fn approve(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
-    let granted = caller.require_approve(&path.bank_and_customer()?.0)?;
-    let outcome = body
-        .json::<ApproveCreditLimitOrderBody>(&granted)?
-        .validate(caller.user_id.clone())?;
-    decide(&app, &caller, &path, outcome).await
+async fn approve(State(app): State<AppState>, path: PathParams, request: Create) -> ApiResult<Response> {
+    decide(&app, &path, request, |body, granted, checker| {
+        Ok(body.json::<ApproveCreditLimitOrderBody>(granted)?.validate(checker)?)
+    })
+    .await
 }
 
-async fn reject(State(app): State<AppState>, caller: Caller, path: PathParams, body: Body) -> ApiResult<Response> {
-    let granted = caller.require_approve(&path.bank_and_customer()?.0)?;
-    let outcome = body
-        .json::<RejectCreditLimitOrderBody>(&granted)?
-        .validate(caller.user_id.clone())?;
-    decide(&app, &caller, &path, outcome).await
+async fn reject(State(app): State<AppState>, path: PathParams, request: Create) -> ApiResult<Response> {
+    decide(&app, &path, request, |body, granted, checker| {
+        Ok(body.json::<RejectCreditLimitOrderBody>(granted)?.validate(checker)?)
+    })
+    .await
 }
 
-/// The decided order and its new ETag.
-async fn decide(app: &AppState, caller: &Caller, path: &PathParams, outcome: Outcome) -> ApiResult<Response> {
+/// A decision, checked as a bank checks it: the caller's right (403), the order (404), its state
+/// and maker (409, 403), and only then the body (400). A retry with the decision's
+/// `Idempotency-Key` gets the first answer, although the order is decided by then.
+async fn decide(
+    app: &AppState,
+    path: &PathParams,
+    Create { caller, body, idem }: Create,
+    outcome: impl FnOnce(&Body, &Granted, UserId) -> ApiResult<Outcome>,
+) -> ApiResult<Response> {
     let (bank, customer) = path.bank_and_customer()?;
+    let granted = caller.require_approve(&bank)?;
     let id = path.get("RequestID", CreditLimitOrderId::parse)?;
-    let order = app
-        .store
-        .decide_credit_limit_order(&bank, &customer, &id, outcome, &caller.audit())
-        .await??;
-    Ok((
-        [etag(order.version)],
-        Json(CreditLimitOrderEnvelope {
-            credit_limit_order: order.item,
-        }),
-    )
-        .into_response())
+    let store = &app.store;
+    if let Some(answer) = idempotency::replayed(store, idem.as_ref()).await? {
+        return Ok(answer);
+    }
+    let read = store
+        .child::<CreditLimitOrder>(&bank, &customer, &id.to_string())
+        .await?;
+    read.item.decidable_by(&caller.user_id)?;
+    let outcome = outcome(&body, &granted, caller.user_id.clone())?;
+    let respond = |order: &Versioned<CreditLimitOrder>| {
+        Answer::json(
+            StatusCode::OK,
+            &[(header::ETAG, etag_text(order.version))],
+            &CreditLimitOrderEnvelope {
+                credit_limit_order: order.item.clone(),
+            },
+        )
+    };
+    let (bank, customer, audit) = (&bank, &customer, &caller.audit());
+    idempotency::once(store, idem.as_ref(), &respond, |record| {
+        store.decide_credit_limit_order(bank, customer, read, outcome, record, audit)
+    })
+    .await
 }

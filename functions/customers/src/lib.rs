@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
 use shared::domain::change::{HistoryList, Resource};
+use shared::domain::credit_limit_order::Refusal;
 use shared::domain::customer::{
-    CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
-    UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
+    Amount, CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate,
+    UpdateBranch, UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber,
+    UpdateNumber,
 };
 use shared::domain::export::{CustomerExport, EXPORT_VERSION};
 use shared::domain::ids::{BankId, CustomerNumber};
@@ -41,7 +43,7 @@ pub fn router(state: AppState) -> Router {
             get(get_by_number),
         )
         .route(&format!("{CUSTOMER}/branch"), put(update::<UpdateBranch>))
-        .route(&format!("{CUSTOMER}/credit-limit"), put(update::<UpdateCreditLimit>))
+        .route(&format!("{CUSTOMER}/credit-limit"), put(update_credit_limit))
         .route(
             &format!("{CUSTOMER}/credit-rating-and-source"),
             put(update::<UpdateCreditRating>),
@@ -84,6 +86,10 @@ async fn create(
     }
     let new = parsed.validate()?;
     caller.require_staff(&new.customer.bank_id)?;
+    // A new customer's credit is granted as any other: through an approved order.
+    if !new.customer.credit_limit.within(&Amount::default()) {
+        return Err(Refusal::NoOrder.into());
+    }
     let respond = |c: &Customer| {
         let location = format!("{prefix}/v1/banks/{}/customers/{}", c.bank_id, c.id);
         let created = CreateCustomerResponse {
@@ -139,6 +145,24 @@ async fn update<B: CustomerUpdate + DeserializeOwned>(
     Ok(customer_response(StatusCode::OK, updated, true))
 }
 
+/// Lowers a credit limit; raising one takes an approved credit limit order (four eyes).
+async fn update_credit_limit(
+    State(app): State<AppState>,
+    caller: Caller,
+    path: PathParams,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let (bank, id) = path.bank_and_customer()?;
+    let granted = caller.require_write(&bank)?;
+    let limit = body.json::<UpdateCreditLimit>(&granted)?.into_limit(&bank, &id)?;
+    let updated = app
+        .store
+        .set_credit_limit(&bank, &id, &limit, &caller.audit(), if_match(&headers)?.as_ref())
+        .await?;
+    Ok(customer_response(StatusCode::OK, updated, true))
+}
+
 async fn update_number(
     State(app): State<AppState>,
     caller: Caller,
@@ -182,12 +206,8 @@ async fn list_linked(
     query: &QueryParams,
 ) -> ApiResult<Json<CustomerList>> {
     let granted = caller.require(Scope::Read)?;
-    // A token continues only this user's list at this bank (or at every bank).
-    let scope = format!(
-        "linked-customers/{}/{}",
-        caller.user_id,
-        bank.map(BankId::as_str).unwrap_or("*")
-    );
+    // A token continues only this list at this bank (or at every bank); the list binds it to the user.
+    let scope = format!("linked-customers/{}", bank.map(BankId::as_str).unwrap_or("*"));
     let list = app.pages.list(query, scope, LIST_LIMITS);
     let request = list.request(&granted)?;
     let page = app
@@ -222,7 +242,7 @@ async fn history(
         })
         .transpose()?;
     let (from, to) = query.window()?;
-    // The token continues only this customer's history with the same filters.
+    // The token continues only this customer's history with the same filters, for the same user.
     let scope = format!(
         "history/{bank}/{id}/{}/{}/{}",
         resource.map_or("", Resource::name),
@@ -264,7 +284,7 @@ async fn export(
     let (bank, id) = path.bank_and_customer()?;
     caller.require(Scope::Read)?;
     let granted = caller.require_staff(&bank)?;
-    // The token continues only this customer's export.
+    // The token continues only this customer's export, for the same user.
     let list = app.pages.list(&query, format!("export/{bank}/{id}"), EXPORT_LIMITS);
     let request = list.request(&granted)?;
     let (customer, page) = tokio::join!(

@@ -14,7 +14,8 @@ pub async fn fresh_store(prefix: &str) -> Store {
     );
     let client = shared::config::dynamodb_client().expect("DynamoDB client");
     let table = unique(prefix);
-    let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
+    let template =
+        local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template");
     assert!(
         local_api::table::ensure_table(&client, &table, &template.table)
             .await

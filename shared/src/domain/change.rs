@@ -122,6 +122,16 @@ pub struct HistoryEntry {
     pub changes: Vec<FieldChange>,
 }
 
+impl HistoryEntry {
+    /// The entry with field names only: what an erased customer's history keeps.
+    pub fn without_values(&self) -> Self {
+        Self {
+            change: self.change.clone(),
+            changes: self.changes.iter().map(FieldChange::without_values).collect(),
+        }
+    }
+}
+
 /// A page of a customer's history.
 #[derive(Debug, Serialize)]
 pub struct HistoryList {

@@ -73,7 +73,7 @@ pub struct Decision {
     pub credit_limit: Option<Amount>,
 }
 
-/// Why an order cannot be decided by someone.
+/// Why the four-eyes rule refuses a credit limit change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// The decider requested it (four eyes: the maker is never the checker).
@@ -81,6 +81,12 @@ pub enum Refusal {
     AlreadyDecided(CreditLimitOrderStatus),
     /// Stored before makers were recorded.
     MakerUnknown,
+    /// A limit raised (or moved to another currency) without an approved order: by a direct PUT
+    /// or at the customer's creation.
+    NoOrder,
+    /// An approval that grants more than was requested, or in another currency than the
+    /// customer's limit: the member at fault and why.
+    BeyondRequest(&'static str, String),
 }
 
 impl CreditLimitOrder {
@@ -94,6 +100,33 @@ impl CreditLimitOrder {
             Some(maker) if maker == checker => Err(Refusal::OwnOrder),
             Some(_) => Ok(()),
         }
+    }
+
+    /// Whether `outcome` grants at most what this order requested (`requested_current_rate_amount1`),
+    /// in the currency of the customer's `current` limit (any currency while it is zero).
+    pub fn grants_within(&self, outcome: &Outcome, current: &Amount) -> Result<(), Refusal> {
+        let Some(granted) = outcome.granted() else {
+            return Ok(());
+        };
+        if !current.is_zero() && granted.cur != current.cur {
+            return Err(Refusal::BeyondRequest(
+                "credit_limit.cur",
+                format!(
+                    "must be the customer's credit limit currency {}; lower the limit to 0 to change it",
+                    current.cur
+                ),
+            ));
+        }
+        if validate::decimal_cmp(&granted.num, &self.requested_current_rate_amount1).is_gt() {
+            return Err(Refusal::BeyondRequest(
+                "credit_limit.num",
+                format!(
+                    "must not exceed the requested amount {}",
+                    self.requested_current_rate_amount1
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The order once `outcome` is recorded on it.

@@ -26,6 +26,19 @@ pub struct Amount {
     pub num: String,
 }
 
+impl Amount {
+    pub fn is_zero(&self) -> bool {
+        validate::decimal_cmp(&self.num, "0").is_eq()
+    }
+
+    /// Whether `self` is no more credit than `other`: zero, or as much or less in its currency.
+    /// What one member of staff may set alone; anything more is a credit limit order's approval
+    /// (four eyes).
+    pub fn within(&self, other: &Amount) -> bool {
+        self.is_zero() || (self.cur == other.cur && validate::decimal_cmp(&self.num, &other.num).is_le())
+    }
+}
+
 /// The seed's Customer, field names and quirks included. Absent values are `""`, `false`, objects
 /// with `""` members, and `null` for timestamps: every field is always present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,15 +321,18 @@ impl CustomerUpdate for UpdateBranch {
     }
 }
 
-impl CustomerUpdate for UpdateCreditLimit {
-    ids!();
-    fn patch(self, check: &mut Check) -> Result<Patch, Invalid> {
-        let mut p = Patch::default();
-        match self.credit_limit {
-            None => check.fail("credit_limit", "is required"),
-            Some(a) => p.set(&["credit_limit"], credit_limit(check, a))?,
+impl UpdateCreditLimit {
+    /// The new limit, the body's ids checked against the path.
+    pub fn into_limit(self, bank: &BankId, customer: &CustomerId) -> Result<Amount, Invalid> {
+        let mut check = Check::default();
+        check.same_as_path("bank_id", self.bank_id.as_deref(), bank, BankId::parse);
+        check.same_as_path("customer_id", self.customer_id.as_deref(), customer, CustomerId::parse);
+        let limit = self.credit_limit.map(|a| credit_limit(&mut check, a));
+        if limit.is_none() {
+            check.fail("credit_limit", "is required");
         }
-        Ok(p)
+        check.finish()?;
+        limit.ok_or_else(|| Invalid::field("credit_limit", "is required"))
     }
 }
 

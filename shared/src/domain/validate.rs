@@ -143,6 +143,20 @@ pub fn decimal(value: &str, allow_negative: bool) -> Result<String, String> {
     }
 }
 
+/// Orders two non-negative decimals as `decimal` accepts them (`""` is zero) by value: `"1500"`
+/// equals `"01500.00"`. Digit strings, so no float rounds a limit.
+pub fn decimal_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn parts(v: &str) -> (&str, &str) {
+        let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+        (int.trim_start_matches('0'), frac.trim_end_matches('0'))
+    }
+    let ((ai, af), (bi, bf)) = (parts(a), parts(b));
+    ai.len()
+        .cmp(&bi.len())
+        .then_with(|| ai.cmp(bi))
+        .then_with(|| af.cmp(bf))
+}
+
 /// An ISO 4217 currency code (upper case).
 pub fn currency(value: &str) -> Result<String, String> {
     if CURRENCIES.contains(&value) {

@@ -57,7 +57,7 @@ pub async fn writable_customer_anywhere(
 ) -> Result<(Versioned<Customer>, Granted), ApiError> {
     caller.require(Scope::Write)?;
     match store.get_customer(id, Read::Latest).await? {
-        Some(c) if caller.is_staff(&c.item.bank_id) => Ok((c, Granted::new())),
+        Some(c) if caller.is_staff(&c.item.bank_id) => Ok((c, Granted::new(&caller.user_id))),
         _ => Err(ApiError::NotFound("customer")),
     }
 }

@@ -68,15 +68,20 @@ pub struct Context<'a> {
     pub exp: &'a str,
 }
 
-/// Proof that a permission check passed: what a list needs before it reads its `limit` and
-/// `page_token`, so that a caller without access learns nothing from their validation (403 before
-/// 400 on every list, by construction).
+/// Proof that a permission check passed, and for whom: what a list needs before it reads its
+/// `limit` and `page_token`, so that a caller without access learns nothing from their validation
+/// (403 before 400 on every list, by construction), and the user its page tokens are bound to.
 #[derive(Debug)]
-pub struct Granted(());
+pub struct Granted(UserId);
 
 impl Granted {
-    pub(crate) fn new() -> Self {
-        Self(())
+    pub(crate) fn new(user: &UserId) -> Self {
+        Self(user.clone())
+    }
+
+    /// The user the check passed for.
+    pub fn user(&self) -> &UserId {
+        &self.0
     }
 }
 
@@ -119,7 +124,7 @@ impl Caller {
 
     pub fn require(&self, scope: Scope) -> Result<Granted, ApiError> {
         if self.has(scope) {
-            Ok(Granted::new())
+            Ok(Granted::new(&self.user_id))
         } else {
             Err(ApiError::Forbidden(match scope {
                 Scope::Read => "the token lacks the customer.read scope",
@@ -137,7 +142,7 @@ impl Caller {
 
     pub fn require_staff(&self, bank: &BankId) -> Result<Granted, ApiError> {
         if self.is_staff(bank) {
-            Ok(Granted::new())
+            Ok(Granted::new(&self.user_id))
         } else {
             Err(ApiError::Forbidden("the caller is not staff of this bank"))
         }

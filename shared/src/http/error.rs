@@ -50,6 +50,11 @@ impl From<Refusal> for ApiError {
                 "the credit limit order does not record who requested it, so the four-eyes rule cannot be checked"
                     .into(),
             ),
+            Refusal::NoOrder => Self::Forbidden(
+                "four-eyes rule: raising a credit limit or changing its currency takes a credit limit order \
+                 (POST .../credit_limit/requests) approved by another member of staff; lowering it does not",
+            ),
+            Refusal::BeyondRequest(field, why) => Self::field(field, why),
         }
     }
 }
@@ -68,6 +73,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::VersionMismatch => Self::PreconditionFailed,
             StoreError::Conflict(why) => Self::Conflict(why),
+            StoreError::Refused(refusal) => refusal.into(),
             StoreError::KeyInUse => Self::KeyInUse,
             StoreError::Unavailable => Self::Unavailable,
             StoreError::Internal(detail) => Self::Internal(detail),

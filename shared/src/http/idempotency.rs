@@ -82,6 +82,13 @@ fn idempotency(caller: &Caller, headers: &HeaderMap, uri: &Uri, body: &Body) -> 
     Ok(Some(Idempotency::new(&caller.user_id, key, &request)))
 }
 
+/// The recorded answer of an earlier request with this key, if any. For a write whose checks read
+/// what its first attempt changed (a decision finds its order decided), the replay comes first.
+pub async fn replayed(store: &Store, idem: Option<&Idempotency>) -> Result<Option<Response>, ApiError> {
+    let Some(idem) = idem else { return Ok(None) };
+    Ok(store.replay(idem).await?.map(IntoResponse::into_response))
+}
+
 /// Runs a create at most once per `Idempotency-Key`: creates and answers with `respond`, recording
 /// the answer in the create's transaction; when that transaction finds the key recorded, replays
 /// the recorded answer. A first attempt, the common case, costs no read.

@@ -1,9 +1,11 @@
 //! Pagination: `limit` and opaque, tamper-proof `page_token`s.
 //!
 //! A token is `base64url(payload) "." base64url(HMAC-SHA256(payload))`. The payload holds the list's
-//! scope (which bank, customer, user and ordering it belongs to) and DynamoDB's LastEvaluatedKey, so a
-//! token that is edited, forged or replayed against another list is a 400, never another tenant's data.
+//! scope (which bank, customer and ordering it belongs to, and the user it was given to) and DynamoDB's
+//! LastEvaluatedKey, so a token that is edited, forged, replayed against another list or by another
+//! user is a 400, never another tenant's data.
 
+use crate::domain::ids::UserId;
 use crate::http::body::QueryParams;
 use crate::http::caller::Granted;
 use crate::http::error::ApiError;
@@ -14,6 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// Shortest accepted secret: 256 bits.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -116,6 +119,7 @@ impl PageTokens {
             query,
             scope,
             limits,
+            bound: OnceLock::new(),
         }
     }
 }
@@ -126,12 +130,23 @@ pub struct ListQuery<'a> {
     query: &'a QueryParams,
     scope: String,
     limits: Limits,
+    /// The scope and the user the list was granted to, set by [`ListQuery::request`]: the binding
+    /// to the user comes with the permission check itself, so no route can leave it out.
+    bound: OnceLock<String>,
+}
+
+/// The scope of a list as given to `user`. A user id never holds `#` (C-ID-7), so what follows the
+/// last `#` is the user and no other pair of scope and user gives the same string.
+fn bound_scope(scope: &str, user: &UserId) -> String {
+    format!("{scope}#{user}")
 }
 
 impl ListQuery<'_> {
-    /// Reads `limit` (within the limits) and `page_token` (bound to the scope). It takes the proof
-    /// of a passed permission check, so no route can answer 400 before 403.
-    pub fn request(&self, _granted: &Granted) -> Result<PageRequest, ApiError> {
+    /// Reads `limit` (within the limits) and `page_token` (bound to the scope and to the user the
+    /// list was granted to). It takes the proof of a passed permission check, so no route can
+    /// answer 400 before 403.
+    pub fn request(&self, granted: &Granted) -> Result<PageRequest, ApiError> {
+        let scope = self.bound.get_or_init(|| bound_scope(&self.scope, granted.user()));
         let limit = self
             .query
             .int("limit", 1..=self.limits.max)?
@@ -139,14 +154,22 @@ impl ListQuery<'_> {
         let start = self
             .query
             .get("page_token")
-            .map(|t| self.tokens.decode(&self.scope, t))
+            .map(|t| self.tokens.decode(scope, t))
             .transpose()?;
         Ok(PageRequest { limit, start })
     }
 
-    /// The `next_page_token` of a page, if there is a next one.
+    /// The `next_page_token` of a page, if there is a next one: bound as the request was (a page
+    /// is only ever read after [`ListQuery::request`]).
     pub fn next_token(&self, next: Option<&Key>) -> Result<Option<String>, ApiError> {
-        next.map(|k| self.tokens.encode(&self.scope, k)).transpose()
+        let Some(next) = next else {
+            return Ok(None);
+        };
+        let scope = self
+            .bound
+            .get()
+            .ok_or_else(|| ApiError::Internal("a page token asked for before the list's request".into()))?;
+        self.tokens.encode(scope, next).map(Some)
     }
 }
 
@@ -191,6 +214,48 @@ mod tests {
         for junk in ["", ".", "abc", "a.b", "%%%.%%%"] {
             assert!(t.decode("firehose/b1", junk).is_err(), "{junk}");
         }
+    }
+
+    /// The query of a list request.
+    async fn query(uri: &str) -> QueryParams {
+        use axum::extract::FromRequestParts;
+        let (mut parts, ()) = axum::http::Request::builder().uri(uri).body(()).unwrap().into_parts();
+        QueryParams::from_request_parts(&mut parts, &()).await.unwrap()
+    }
+
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
+    // contract: C-PAGE-2
+    #[tokio::test]
+    async fn a_list_token_continues_the_list_only_for_the_user_it_was_given_to() {
+        let t = PageTokens::new(&[7; 32]).unwrap();
+        let first = query("/list").await;
+        let list = t.list(&first, "history/b1/c1".into(), LIST_LIMITS);
+        list.request(&Granted::new(&user("ada"))).unwrap();
+        let token = list.next_token(Some(&key())).unwrap().expect("a token");
+
+        let next = query(&format!("/list?page_token={token}")).await;
+        let again = |who: &str| {
+            t.list(&next, "history/b1/c1".into(), LIST_LIMITS)
+                .request(&Granted::new(&user(who)))
+                .map(|r| r.start)
+        };
+        assert_eq!(again("ada").unwrap(), Some(key()));
+        match again("bob") {
+            Err(ApiError::Invalid(errors)) => assert_eq!(errors[0].field, "page_token"),
+            other => panic!("another user's replay: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn no_token_is_issued_for_a_list_not_yet_granted() {
+        let t = PageTokens::new(&[7; 32]).unwrap();
+        let q = query("/list").await;
+        let list = t.list(&q, "s".into(), LIST_LIMITS);
+        assert_eq!(list.next_token(None).unwrap(), None, "a last page needs no binding");
+        assert!(matches!(list.next_token(Some(&key())), Err(ApiError::Internal(_))));
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Store {
                 ),
                 (Part::CrmEvent, put_new(self.table(), &copy_of(&item.event))?),
             ];
-            parts.extend(self.record_item(record, &item.event)?);
+            parts.extend(self.record_item(record, &item.event, &new.customer_id)?);
             match self.transact(parts).await {
                 Ok(()) => return Ok(item.event),
                 Err(Tx::Failed(Part::IdempotencyKey)) => return Err(StoreError::KeyInUse),

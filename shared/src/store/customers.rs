@@ -81,7 +81,7 @@ impl Store {
                 (Part::Customer, put_new(self.table(), &item)?),
                 (Part::NewNumber, number),
             ];
-            parts.extend(self.record_item(record, customer)?);
+            parts.extend(self.record_item(record, customer, &customer.id)?);
             match self.transact(parts).await {
                 Ok(()) => return Ok(new.customer),
                 Err(Tx::Failed(Part::IdempotencyKey)) => return Err(StoreError::KeyInUse),

@@ -4,7 +4,8 @@
 //! erasure's actor and time, nothing personal; out of the firehose index), its number is freed,
 //! and no legal hold may hold it. From then on no read answers it and no write changes it or adds
 //! to it. The wipe then removes every item of the customer's partition (records, the copies of its
-//! links and CRM events and the links and events themselves, deletions' markers, an expired hold)
+//! links and CRM events and the links and events themselves, deletions' markers, an expired hold, the
+//! pointers to stored idempotent answers, which are left erased)
 //! and strips the values from its history entries; the tombstone says `ERASED` at the end. A wipe interrupted half-way is
 //! finished by the next erasure request: every step is idempotent.
 //!
@@ -27,10 +28,13 @@ use serde::{Deserialize, Serialize};
 const ERASURE: &str = "erasure";
 const ERASING: &str = "ERASING";
 const ERASED: &str = "ERASED";
-/// A hold's end in seconds, which the erasure's condition compares with now.
+/// A hold's end in milliseconds (rounded up), which the erasure's condition compares with now:
+/// a hold until `S.950Z` still holds at `S.100Z`.
+const UNTIL_MS: &str = "until_ms";
+/// The end in whole seconds of holds placed before `until_ms`, compared as before.
 const UNTIL_SECONDS: &str = "until_seconds";
 /// On a history entry whose values are gone.
-const SCRUBBED: &str = "scrubbed";
+pub(crate) const SCRUBBED: &str = "scrubbed";
 /// Items of the customer's partition read and removed at a time, and writes in flight.
 const WIPE_PAGE: i32 = 100;
 const WIPE_PARALLEL: usize = 16;
@@ -56,7 +60,12 @@ struct HoldItem {
     sk: String,
     #[serde(flatten)]
     hold: LegalHold,
-    until_seconds: i64,
+    until_ms: Option<i64>,
+}
+
+/// Milliseconds since the epoch, a fraction of one rounded up.
+fn millis(t: Timestamp) -> i64 {
+    t.seconds * 1000 + (i64::from(t.nanos) + 999_999) / 1_000_000
 }
 
 impl Store {
@@ -67,7 +76,7 @@ impl Store {
             pk: key.pk,
             sk: key.sk,
             hold: hold.clone(),
-            until_seconds: hold.until.seconds,
+            until_ms: Some(millis(hold.until)),
         };
         let put = Put::builder()
             .table_name(self.table())
@@ -186,14 +195,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the customer is erased (or being erased).
-    pub(crate) async fn is_erased(&self, id: &CustomerId) -> StoreResult<bool> {
-        Ok(self
-            .item_at(&keys::customer(id))
-            .await?
-            .is_some_and(|item| item.contains_key(ERASED_AT)))
-    }
-
     /// Keeps the field names of a history entry and drops its values.
     pub(crate) async fn scrub_history_entry(&self, key: &keys::ItemKey, changes: &[FieldChange]) -> StoreResult<()> {
         let scrubbed: Vec<FieldChange> = changes.iter().map(FieldChange::without_values).collect();
@@ -245,12 +246,18 @@ impl Store {
             .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
             .build()
             .map_err(internal)?;
+        let now = Timestamp::now();
         let hold = ConditionCheck::builder()
             .table_name(self.table())
             .set_key(Some(keys::legal_hold(id).to_map()))
-            .condition_expression(format!("attribute_not_exists({PK}) OR #until <= :now"))
+            .condition_expression(format!(
+                "attribute_not_exists({PK}) OR #until_ms <= :now_ms \
+                 OR (attribute_not_exists(#until_ms) AND #until <= :now)"
+            ))
+            .expression_attribute_names("#until_ms", UNTIL_MS)
             .expression_attribute_names("#until", UNTIL_SECONDS)
-            .expression_attribute_values(":now", AttributeValue::N(Timestamp::now().seconds.to_string()))
+            .expression_attribute_values(":now_ms", AttributeValue::N(millis(now).to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.seconds.to_string()))
             .build()
             .map_err(internal)?;
         let mut parts = vec![
@@ -352,6 +359,15 @@ impl Store {
                 sk: event.to_owned(),
             };
             self.delete_key(&legacy).await?;
+        }
+        if key.sk.starts_with(keys::IDEMPOTENCY_PREFIX) {
+            // The stored answer first: while its pointer is there, a retry finds it.
+            let expires_at = item
+                .get(keys::EXPIRES_AT)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| internal("an idempotency pointer without its expiry"))?;
+            self.erase_record(&key.sk, expires_at).await?;
         }
         if key.sk.starts_with(keys::LINKED_PREFIX) {
             // The link first: while its copy is there, a retry finds it.

@@ -14,6 +14,9 @@ pub enum StoreError {
     /// A uniqueness or state condition failed; the message says which, for the client.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The four-eyes rule refuses the change.
+    #[error("refused: {0:?}")]
+    Refused(crate::domain::credit_limit_order::Refusal),
     /// An `Idempotency-Key` record exists for the key: the caller replays it.
     #[error("idempotency key in use")]
     KeyInUse,

@@ -1,5 +1,6 @@
 //! A customer's export: one Query of the customer's partition (its records, the copies of its
-//! links and CRM events, and its history entries, in key order), a page at a time.
+//! links and CRM events, and its history entries, in key order), a page at a time. Key order is the
+//! export's order (docs/export.md): links by user id, as their copies are keyed `LINKED#<user>`.
 
 use super::error::internal;
 use super::keys::{self, ChildKind, PK, SK};

@@ -6,12 +6,11 @@
 use super::error::{StoreResult, internal, sdk_error};
 use super::keys::{self, EXPIRES_AT, FIREHOSE_PK, FIREHOSE_SK, GSI1PK, GSI1SK, PK, SK, Subject};
 use super::page::{Key, Page};
-use super::{BANK_ID, CHANGED_AT, CHANGED_BY, ERASED_AT, REQUEST_ID, Store, VERSION};
+use super::{BANK_ID, CHANGED_AT, CHANGED_BY, ERASED_AT, Part, REQUEST_ID, Store, Tx, VERSION, put_new};
 use crate::domain::change::{Change, HistoryEntry, Operation, Resource, diff};
 use crate::domain::ids::{BankId, ChangeId, CustomerId, UserId};
 use crate::domain::timestamp::Timestamp;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -43,6 +42,9 @@ struct HistoryItem {
     #[serde(flatten)]
     entry: HistoryEntry,
     published: bool,
+    /// Written without values: its customer was erased (`erasure::SCRUBBED`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    scrubbed: bool,
 }
 
 /// The entry a stored history item holds.
@@ -178,56 +180,69 @@ impl From<keys::ChildKind> for Resource {
 }
 
 impl Store {
-    /// Writes the entry unless its change was recorded before, and says which.
+    /// Writes the entry unless its change was recorded before, and says which. The entry keeps its
+    /// values only while its customer is not erased, checked in the same transaction: a stream
+    /// record that lags behind an erasure never leaves values readable, not even for a moment.
     pub async fn record_history(&self, entry: &HistoryEntry) -> StoreResult<Recorded> {
         let c = &entry.change;
         let key = keys::history(&c.customer_id, c.changed_at, &c.change_id);
-        let item = HistoryItem {
+        let item = |entry: HistoryEntry, scrubbed: bool| HistoryItem {
             pk: key.pk.clone(),
             sk: key.sk.clone(),
-            entry: entry.clone(),
+            entry,
             published: false,
+            scrubbed,
         };
-        let result = self
-            .client()
-            .put_item()
+        let alive = ConditionCheck::builder()
             .table_name(self.table())
-            .set_item(Some(super::to_item(&item)?))
-            .condition_expression(format!("attribute_not_exists({PK})"))
-            .send()
-            .await;
-        match result {
-            Ok(_) => {
-                // An erasure that scrubbed the customer's history before this entry was written
-                // has left its tombstone before: seen now, this entry loses its values too.
-                if self.is_erased(&c.customer_id).await? {
-                    self.scrub_history_entry(&key, &entry.changes).await?;
-                }
-                Ok(Recorded::New)
-            }
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => {
-                    let out = self
-                        .client()
-                        .get_item()
-                        .table_name(self.table())
-                        .set_key(Some(key.to_map()))
-                        .projection_expression(PUBLISHED)
-                        .consistent_read(true)
-                        .send()
-                        .await
-                        .map_err(sdk_error)?;
-                    let published =
-                        out.item.and_then(|i| i.get(PUBLISHED).cloned()) == Some(AttributeValue::Bool(true));
-                    Ok(if published {
-                        Recorded::Published
-                    } else {
-                        Recorded::Unpublished
-                    })
-                }
-                _ => Err(sdk_error(err)),
+            .set_key(Some(keys::customer(&c.customer_id).to_map()))
+            .condition_expression(format!("attribute_not_exists({ERASED_AT})"))
+            .build()
+            .map_err(internal)?;
+        let parts = vec![
+            (
+                Part::Customer,
+                TransactWriteItem::builder().condition_check(alive).build(),
+            ),
+            (Part::Record, put_new(self.table(), &item(entry.clone(), false))?),
+        ];
+        match self.transact(parts).await {
+            Ok(()) => Ok(Recorded::New),
+            // The customer is erased (or being erased): the entry without its values.
+            Err(Tx::Failed(Part::Customer)) => match self
+                .transact(vec![(
+                    Part::Record,
+                    put_new(self.table(), &item(entry.without_values(), true))?,
+                )])
+                .await
+            {
+                Ok(()) => Ok(Recorded::New),
+                Err(Tx::Failed(_)) => self.recorded(&key).await,
+                Err(Tx::Error(e)) => Err(e),
             },
+            Err(Tx::Failed(_)) => self.recorded(&key).await,
+            Err(Tx::Error(e)) => Err(e),
         }
+    }
+
+    /// How far an entry that is already there went.
+    async fn recorded(&self, key: &keys::ItemKey) -> StoreResult<Recorded> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key.to_map()))
+            .projection_expression(PUBLISHED)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let published = out.item.and_then(|i| i.get(PUBLISHED).cloned()) == Some(AttributeValue::Bool(true));
+        Ok(if published {
+            Recorded::Published
+        } else {
+            Recorded::Unpublished
+        })
     }
 
     /// Remembers that the entry's event was published.

@@ -1,11 +1,16 @@
 //! `Idempotency-Key` records: a create's answer, stored as one more item of the create's own
 //! transaction (conditional on the key being new), so a resource never exists without its record or
 //! the reverse, and replayed to a retry with the same key and request for 24 hours.
+//!
+//! A record is keyed by caller and key, not by customer, so every create also writes a pointer to
+//! it in the customer's partition. The erasure follows the pointers and leaves each record erased:
+//! no answer and no request digest (a digest of a few personal values can be guessed), only the
+//! fact that the key named an erased customer, so its replay is 404 like every other write.
 
 use super::error::{StoreError, StoreResult, internal, sdk_error};
 use super::keys::{self, EXPIRES_AT, ItemKey, PK};
 use super::{Part, Store};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{CustomerId, UserId};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use ring::digest;
 use serde::{Deserialize, Serialize};
@@ -39,9 +44,21 @@ pub struct Idempotency {
 struct RecordItem {
     pk: String,
     sk: String,
-    request_hash: String,
     expires_at: u64,
-    answer: Answer,
+    /// Both absent once the customer the answer named was erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    answer: Option<Answer>,
+}
+
+/// The pointer to a record in its customer's partition. It has no version or audit attributes,
+/// so the stream's history ignores it.
+#[derive(Serialize, Deserialize)]
+struct PointerItem {
+    pk: String,
+    sk: String,
+    expires_at: u64,
 }
 
 fn hex_digest(parts: &[&[u8]]) -> String {
@@ -72,14 +89,16 @@ impl Idempotency {
         }
     }
 
-    /// The record's Put, for the create's transaction: it fails if the key is in use.
-    fn record(&self, table: &str, answer: &Answer) -> StoreResult<TransactWriteItem> {
+    /// The record's Put, for the create's transaction: it fails if the key is in use. And the
+    /// pointer to it in `customer`'s partition, which the erasure follows.
+    fn record(&self, table: &str, customer: &CustomerId, answer: &Answer) -> StoreResult<[TransactWriteItem; 2]> {
+        let expires_at = now() + TTL_SECONDS;
         let item = RecordItem {
             pk: self.key.pk.clone(),
             sk: self.key.sk.clone(),
-            request_hash: self.request_hash.clone(),
-            expires_at: now() + TTL_SECONDS,
-            answer: answer.clone(),
+            expires_at,
+            request_hash: Some(self.request_hash.clone()),
+            answer: Some(answer.clone()),
         };
         let put = Put::builder()
             .table_name(table)
@@ -89,7 +108,21 @@ impl Idempotency {
             .expression_attribute_values(":now", AttributeValue::N(now().to_string()))
             .build()
             .map_err(internal)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        let pointer_key = keys::customer_idempotency(customer, &self.key);
+        let pointer = PointerItem {
+            pk: pointer_key.pk,
+            sk: pointer_key.sk,
+            expires_at,
+        };
+        let pointer = Put::builder()
+            .table_name(table)
+            .set_item(Some(serde_dynamo::to_item(&pointer).map_err(internal)?))
+            .build()
+            .map_err(internal)?;
+        Ok([
+            TransactWriteItem::builder().put(pointer).build(),
+            TransactWriteItem::builder().put(put).build(),
+        ])
     }
 }
 
@@ -111,23 +144,54 @@ impl Store {
         if record.expires_at < now() {
             return Ok(None);
         }
-        if record.request_hash != idem.request_hash {
+        let (Some(request_hash), Some(answer)) = (record.request_hash, record.answer) else {
+            // The answer named a customer that was erased since.
+            return Err(StoreError::NotFound("customer"));
+        };
+        if request_hash != idem.request_hash {
             return Err(StoreError::Conflict(
                 "this Idempotency-Key was used for another request".into(),
             ));
         }
-        Ok(Some(record.answer))
+        Ok(Some(answer))
     }
 
-    /// The transaction part that records `created`'s answer, when the request has a key.
+    /// The transaction parts that record `created`'s answer, which names `customer`, when the
+    /// request has a key: the pointer, then the record (last, as `Tx::Failed` expects).
     pub(crate) fn record_item<T>(
         &self,
         record: Record<'_, T>,
         created: &T,
-    ) -> StoreResult<Option<(Part, TransactWriteItem)>> {
-        let Some((idem, respond)) = record else { return Ok(None) };
-        let put = idem.record(self.table(), &respond(created)?)?;
-        Ok(Some((Part::IdempotencyKey, put)))
+        customer: &CustomerId,
+    ) -> StoreResult<Vec<(Part, TransactWriteItem)>> {
+        let Some((idem, respond)) = record else {
+            return Ok(Vec::new());
+        };
+        let parts = idem.record(self.table(), customer, &respond(created)?)?;
+        Ok(parts.into_iter().map(|put| (Part::IdempotencyKey, put)).collect())
+    }
+
+    /// Leaves the record a customer's pointer points to (sort key `pointer_sk`) erased: its
+    /// answer and request digest gone, its expiry kept. An expired record stays expired.
+    pub(crate) async fn erase_record(&self, pointer_sk: &str, expires_at: u64) -> StoreResult<()> {
+        let Some(key) = keys::idempotency_of_pointer(pointer_sk) else {
+            return Err(internal("an idempotency pointer that names no record"));
+        };
+        let erased = RecordItem {
+            pk: key.pk,
+            sk: key.sk,
+            expires_at,
+            request_hash: None,
+            answer: None,
+        };
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(serde_dynamo::to_item(&erased).map_err(internal)?))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(())
     }
 }
 

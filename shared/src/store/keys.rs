@@ -13,6 +13,7 @@
 //! | history entry         | `CUSTOMER#<id>`                        | `HISTORY#<changed at, sortable>#<change id>` |                   |             |
 //! | deletion marker       | the deleted item's pk                  | `DELETED#<its sk>` (expires after 7 days) |                   |             |
 //! | idempotency record    | `IDEMPOTENCY#<user>#<key hash>`        | `IDEMPOTENCY`                    |                                           |             |
+//! | customer's idempotency pointer | `CUSTOMER#<id>`               | `IDEMPOTENCY#<user>#<key hash>` (the record's pk, written with it: the erasure finds the answers naming the customer) | | |
 //! | (never written)       | `CONNECT`                              | `CONNECT`                        |                                           |             |
 //!
 //! Children kinds: `CUSTOMER_ADDRESS`, `SOCIAL_MEDIA_HANDLE`, `TAX_RESIDENCE`, `CREDIT_LIMIT_ORDER`.
@@ -309,11 +310,32 @@ pub fn subject_of(pk: &str, sk: &str) -> Option<Subject> {
     (rest == "CRM_EVENTS" || rest.starts_with("CRM_EVENTS#")).then(|| Subject::CrmEvent(sk.to_owned()))
 }
 
+/// The prefix of an idempotency record's pk, and of its pointer's sk in the customer's partition.
+pub const IDEMPOTENCY_PREFIX: &str = "IDEMPOTENCY#";
+const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
+
 pub fn idempotency(user: &UserId, key_hash: &str) -> ItemKey {
     ItemKey {
-        pk: format!("IDEMPOTENCY#{user}#{key_hash}"),
-        sk: "IDEMPOTENCY".into(),
+        pk: format!("{IDEMPOTENCY_PREFIX}{user}#{key_hash}"),
+        sk: IDEMPOTENCY_SK.into(),
     }
+}
+
+/// The pointer, in `customer`'s partition, to an idempotency record whose answer names the
+/// customer: records are keyed by caller and key, so the erasure finds them only through these.
+pub fn customer_idempotency(customer: &CustomerId, record: &ItemKey) -> ItemKey {
+    ItemKey {
+        pk: customer_pk(customer),
+        sk: record.pk.clone(),
+    }
+}
+
+/// The idempotency record a customer's pointer (its sort key) points to.
+pub fn idempotency_of_pointer(sk: &str) -> Option<ItemKey> {
+    sk.starts_with(IDEMPOTENCY_PREFIX).then(|| ItemKey {
+        pk: sk.to_owned(),
+        sk: IDEMPOTENCY_SK.into(),
+    })
 }
 
 #[cfg(test)]
@@ -392,6 +414,9 @@ mod tests {
         let number = customer_number(&b1, &CustomerNumber::parse("7").unwrap());
         assert_eq!(subject(number), None);
         assert_eq!(subject(idempotency(&u, "h")), None);
+        let pointer = customer_idempotency(&c, &idempotency(&u, "h"));
+        assert_eq!(idempotency_of_pointer(&pointer.sk), Some(idempotency(&u, "h")));
+        assert_eq!(subject(pointer), None);
         assert_eq!(subject(history(&c, Timestamp::now(), &ChangeId::new())), None);
         assert_eq!(subject(connect()), None);
         assert_eq!(subject(deletion(&crm_event(&b1, Shards::DEFAULT, "e1"))), None);

@@ -60,7 +60,7 @@ impl Store {
             (Part::Link, put_new(self.table(), &NewLinkItem { item: &item, audit })?),
             (Part::Link, put_new(self.table(), &copy)?),
         ];
-        parts.extend(self.record_item(record, link)?);
+        parts.extend(self.record_item(record, link, &link.customer_id)?);
         match self.transact(parts).await {
             Ok(()) => Ok(()),
             Err(Tx::Failed(Part::IdempotencyKey)) => Err(StoreError::KeyInUse),

@@ -73,7 +73,7 @@ impl Store {
             (Part::Customer, self.customer_exists(bank, customer)?),
             (Part::Record, put_new(self.table(), &item)?),
         ];
-        parts.extend(self.record_item(record, &child)?);
+        parts.extend(self.record_item(record, &child, customer)?);
         match self.transact(parts).await {
             Ok(()) => Ok(Versioned {
                 item: child,

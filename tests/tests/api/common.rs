@@ -115,7 +115,8 @@ fn unique(prefix: &str) -> String {
 
 impl Api {
     pub async fn start() -> Api {
-        let template = local_api::template::Template::load(&local_api::template_path()).expect("template");
+        let template =
+            local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template");
         let mut api = Self::start_with(template).await;
         api.denials_expected = false;
         api
@@ -125,7 +126,7 @@ impl Api {
     pub async fn start_with(template: local_api::template::Template) -> Api {
         let mode = if lambda_mode() {
             local_api::Mode::Lambda(local_api::LambdaOptions {
-                build_dir: local_api::build_dir(),
+                build_dir: local_api::build_dir().expect("the checkout"),
                 log_dir: std::env::temp_dir().join("api-tests-lambda-logs"),
                 page_secret: PAGE_SECRET.into(),
             })
@@ -211,6 +212,27 @@ impl Api {
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body ({status}): {text}"))
         };
         Reply { status, headers, body }
+    }
+
+    /// A POST with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: &Value) -> Reply {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Idempotency-Key", key)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {

@@ -65,9 +65,7 @@ async fn credit_limit(api: &Api, bank: &str, customer: &str) -> (Value, String) 
 async fn a_checker_approves_once_and_the_customer_gets_the_limit() {
     let api = Api::start().await;
     let maker = checker(&api, "maker", "b1");
-    let customer = api
-        .create_customer("b1", json!({"credit_limit": {"cur": "EUR", "num": "1000.00"}}))
-        .await;
+    let customer = api.create_customer("b1", json!({})).await;
     let id = order(&api, "b1", &customer, &maker).await;
     let before = api.get(&order_path("b1", &customer, &id), &maker).await;
     before.expect(200);
@@ -192,7 +190,7 @@ async fn racing_deciders_end_with_exactly_one_winner() {
             let api = &api;
             async move {
                 if i % 2 == 0 {
-                    let granted = format!("{}.00", 1000 * (round * 10 + i + 1));
+                    let granted = format!("{}.00", 100 * (round * 10 + i + 1));
                     api.post(&approval("b1", &customer, &id), token, &limit("EUR", &granted))
                         .await
                 } else {
@@ -364,4 +362,155 @@ async fn a_bad_decision_is_a_400_naming_the_field() {
     }
     let got = api.get(&order_path("b1", &customer, &id), &token).await;
     assert_eq!(got.body["credit_limit_order"]["status"], "PENDING");
+}
+
+// contract: C-FOUR-7
+#[tokio::test]
+async fn a_limit_is_lowered_by_one_member_of_staff_and_raised_only_by_an_approved_order() {
+    let api = Api::start().await;
+    let maker = api.staff("b1");
+    let path = |c: &str| format!("/v1/banks/b1/customers/{c}/credit-limit");
+    // At creation: zero in any currency, nothing more.
+    let refused = api
+        .post(
+            "/v1/customers",
+            &maker,
+            &json!({"bank_id": "b1", "legal_name": "X", "credit_limit": {"cur": "EUR", "num": "0.01"}}),
+        )
+        .await;
+    refused.expect(403);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("credit limit order")
+    );
+    let customer = api
+        .create_customer("b1", json!({"credit_limit": {"cur": "EUR", "num": "0.00"}}))
+        .await;
+    // The walk-around of the four-eyes rule: the maker sets the limit directly.
+    let raise = api.put(&path(&customer), &maker, &limit("EUR", "999999.00")).await;
+    raise.expect(403);
+    assert!(raise.body["detail"].as_str().unwrap_or_default().contains("four-eyes"));
+    let id = order(&api, "b1", &customer, &maker).await;
+    api.post(
+        &approval("b1", &customer, &id),
+        &checker(&api, "checker", "b1"),
+        &limit("EUR", "9000.00"),
+    )
+    .await
+    .expect(200);
+    let (granted, tag) = credit_limit(&api, "b1", &customer).await;
+    assert_eq!(granted, json!({"cur": "EUR", "num": "9000.00"}));
+    for (body, status) in [
+        (limit("EUR", "9000.01"), 403),
+        (limit("USD", "100.00"), 403),
+        (limit("EUR", "999999.00"), 403),
+    ] {
+        let r = api.put(&path(&customer), &maker, &body).await;
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+    }
+    assert_eq!(
+        credit_limit(&api, "b1", &customer).await,
+        (granted, tag),
+        "nothing changed"
+    );
+    // Lowering, in the same currency or to zero in another, is one person's act.
+    for (cur, num) in [("EUR", "9000"), ("EUR", "2500.50"), ("USD", "0")] {
+        api.put(&path(&customer), &maker, &limit(cur, num)).await.expect(200);
+        assert_eq!(
+            credit_limit(&api, "b1", &customer).await.0,
+            json!({"cur": cur, "num": num})
+        );
+    }
+}
+
+// contract: C-FOUR-7
+#[tokio::test]
+async fn an_approval_grants_at_most_the_request_in_the_limits_currency() {
+    let api = Api::start().await;
+    let maker = api.staff("b1");
+    let checker = checker(&api, "checker", "b1");
+    let customer = api.create_customer("b1", json!({})).await;
+    let first = order(&api, "b1", &customer, &maker).await;
+    api.post(&approval("b1", &customer, &first), &checker, &limit("GBP", "100.00"))
+        .await
+        .expect(200);
+    let id = order(&api, "b1", &customer, &maker).await;
+    let before = credit_limit(&api, "b1", &customer).await;
+    for (body, field) in [
+        (limit("GBP", "9000.01"), "credit_limit.num"),
+        (limit("GBP", "90000"), "credit_limit.num"),
+        (limit("EUR", "50.00"), "credit_limit.cur"),
+    ] {
+        let r = api.post(&approval("b1", &customer, &id), &checker, &body).await;
+        r.expect(400);
+        assert_eq!(r.fields(), vec![field], "{body}: {}", r.body);
+    }
+    assert_eq!(credit_limit(&api, "b1", &customer).await, before);
+    let pending = api.get(&order_path("b1", &customer, &id), &maker).await;
+    assert_eq!(pending.body["credit_limit_order"]["status"], "PENDING");
+    api.post(&approval("b1", &customer, &id), &checker, &limit("GBP", "9000"))
+        .await
+        .expect(200);
+}
+
+// contract: C-IDEM-1, C-IDEM-2, C-IDEM-3
+#[tokio::test]
+async fn a_decision_honours_the_idempotency_key() {
+    let api = Api::start().await;
+    let maker = api.staff("b1");
+    let checker = checker(&api, "checker", "b1");
+    let customer = api.create_customer("b1", json!({})).await;
+    for (i, decide) in [approval, rejection].into_iter().enumerate() {
+        let id = order(&api, "b1", &customer, &maker).await;
+        let path = decide("b1", &customer, &id);
+        let body = if i == 0 {
+            limit("EUR", "10.00")
+        } else {
+            json!({"reason": "no"})
+        };
+        let key = format!("decide-{i}");
+        let first = api.post_keyed(&path, &checker, &key, &body).await;
+        first.expect(200);
+        // A client that timed out learns that its own decision went through.
+        let again = api.post_keyed(&path, &checker, &key, &body).await;
+        again.expect(200);
+        assert_eq!((&again.body, etag(&again)), (&first.body, etag(&first)));
+        api.post_keyed(&path, &checker, &key, &json!({"reason": "other"}))
+            .await
+            .expect(409);
+        // Without the key, it is decided.
+        api.post(&path, &checker, &body).await.expect(409);
+        let empty = api.post_keyed(&path, &checker, "", &body).await;
+        empty.expect(400);
+        assert_eq!(empty.fields(), vec!["Idempotency-Key"]);
+    }
+}
+
+// contract: C-FOUR-5
+#[tokio::test]
+async fn a_decision_is_refused_for_access_existence_and_state_before_its_body_is_read() {
+    let api = Api::start().await;
+    let maker = api.staff("b1");
+    let checker = checker(&api, "checker", "b1");
+    let customer = api.create_customer("b1", json!({})).await;
+    let id = order(&api, "b1", &customer, &maker).await;
+    let decided = order(&api, "b1", &customer, &maker).await;
+    api.post(&rejection("b1", &customer, &decided), &checker, &json!({}))
+        .await
+        .expect(200);
+    let missing = "0190a0b0-0000-7000-8000-00000000beef";
+    for (who, token, order, status) in [
+        ("the maker", &maker, id.as_str(), 403),
+        ("a missing order", &checker, missing, 404),
+        ("a decided order", &checker, decided.as_str(), 409),
+    ] {
+        for body in ["{}", "[]", r#"{"credit_limit": {"cur": "eur"}}"#] {
+            let r = api
+                .send(Method::POST, &approval("b1", &customer, order), Some(token), Some(body))
+                .await;
+            assert_eq!(r.status, status, "{who}, {body}: {}", r.body);
+        }
+    }
 }

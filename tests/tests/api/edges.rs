@@ -531,7 +531,7 @@ async fn a_users_customers_are_ordered_by_bank_then_customer() {
 /// route) carry the allowed origin, so that a browser sees the error rather than a CORS failure.
 #[tokio::test]
 async fn gateway_answers_carry_the_cors_origin_when_cors_is_on() {
-    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let text = std::fs::read_to_string(local_api::template_path().expect("the checkout")).expect("template");
     let at = text.find("  CorsAllowedOrigins:").expect("the parameter");
     let default = at + text[at..].find("Default: \"\"").expect("its default");
     let changed = format!(

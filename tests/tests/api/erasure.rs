@@ -439,3 +439,237 @@ async fn a_customer_with_300_records_is_erased_in_one_request() {
         .count();
     assert_eq!(left, 1, "the tombstone alone");
 }
+
+// contract: C-LIFE-3, C-IDEM-5
+#[tokio::test]
+async fn stored_answers_are_erased_with_the_customer_and_every_replay_is_404() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let checker = api.token("erasure-checker", &[BANK], ALL_SCOPES);
+    let tag = "K9z";
+    let created = api
+        .post_keyed(
+            "/v1/customers",
+            &staff,
+            "erase-create",
+            &json!({"bank_id": BANK, "legal_name": format!("Name{tag}")}),
+        )
+        .await;
+    created.expect(201);
+    let id = created.body["customer_id"].as_str().expect("id").to_owned();
+    let base = customer_path(&id);
+    // Every kind of stored answer: each create, and a decision.
+    let mut keyed: Vec<(String, String, Value, String)> = vec![(
+        "/v1/customers".into(),
+        staff.clone(),
+        json!({"bank_id": BANK, "legal_name": format!("Name{tag}")}),
+        "erase-create".into(),
+    )];
+    for (path, body) in [
+        (
+            format!("{base}/tax-residences"),
+            json!({"domain": "DE", "tax_number": format!("TAX{tag}")}),
+        ),
+        (
+            format!("/v1/customers/{id}/address"),
+            json!({"line_1": format!("Street{tag}"), "city": "Bonn", "country_code": "DE"}),
+        ),
+        (
+            format!("/v1/customers/{id}/social_media_handles"),
+            json!({"type": "x", "handle": format!("@handle{tag}")}),
+        ),
+        (
+            format!("/v1/banks/{BANK}/crm-events"),
+            json!({"customer_id": id, "category": "call", "detail": format!("Call{tag}")}),
+        ),
+        (
+            format!("/v1/banks/{BANK}/user_customer_links"),
+            json!({"user_id": format!("user{tag}"), "customer_id": id}),
+        ),
+        (
+            format!("{base}/credit_limit/requests"),
+            json!({"requested_current_rate_amount1": "100", "current_credit_documentation": format!("Docs{tag}")}),
+        ),
+    ] {
+        let key = format!("erase-{}", keyed.len());
+        let r = api.post_keyed(&path, &staff, &key, &body).await;
+        r.expect(201);
+        if let Some(order) = r.body["credit_limit_order_id"].as_str() {
+            let approval = format!("{base}/credit_limit/request/{order}/approval");
+            let grant = json!({"credit_limit": {"cur": "EUR", "num": "100"}, "reason": format!("Why{tag}")});
+            api.post_keyed(&approval, &checker, "erase-approval", &grant)
+                .await
+                .expect(200);
+            keyed.push((approval, checker.clone(), grant, "erase-approval".into()));
+        }
+        keyed.push((path, staff.clone(), body, key));
+    }
+    let before = table_text(&api).await;
+    assert!(
+        before
+            .iter()
+            .any(|i| i.contains(&format!("TAX{tag}")) && i.contains("IDEMPOTENCY#")),
+        "the check below can see a stored answer"
+    );
+
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+
+    // No stored answer, no request digest, no value of the customer is left.
+    let items = table_text(&api).await;
+    for item in &items {
+        assert!(
+            !item.contains(tag) && !item.contains("request_hash") && !item.contains("\"answer\""),
+            "{item}"
+        );
+    }
+    // A replay of each is 404, as every write naming the customer; a key is not freed for reuse.
+    for (path, token, body, key) in &keyed {
+        let replay = api.post_keyed(path, token, key, body).await;
+        assert_eq!(replay.status, 404, "{path}: {}", replay.body);
+    }
+    api.get(&base, &staff).await.expect(404);
+}
+
+// contract: C-LIFE-4
+#[tokio::test]
+async fn a_legal_hold_holds_to_its_fraction_of_a_second() {
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    let officer = api.token("officer", &[BANK], ALL_SCOPES);
+    let id = api.create_customer(BANK, json!({})).await;
+    let base = customer_path(&id);
+    // Until S.950, S two whole seconds ahead: at S.100 it holds, after S.950 it does not.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    let second = now.as_secs() + 2;
+    let until = json!({"seconds": second, "nanos": 950_000_000});
+    api.put(
+        &format!("{base}/legal-hold"),
+        &officer,
+        &json!({"reason": "case", "until": until}),
+    )
+    .await
+    .expect(200);
+    sleep_until(second, 100).await;
+    let held = api.send(Method::DELETE, &base, Some(&staff), None).await;
+    assert_eq!(held.status, 409, "at S.100 the hold until S.950 holds: {}", held.body);
+    sleep_until(second + 1, 0).await;
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+}
+
+async fn sleep_until(second: u64, millis: u64) {
+    let target = Duration::from_millis(second * 1000 + millis);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock");
+    if let Some(wait) = target.checked_sub(now) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+// contract: C-LIFE-3
+#[tokio::test]
+async fn a_change_the_stream_delivers_after_the_erasure_leaves_no_value_for_a_moment() {
+    use shared::domain::change::{Change, FieldChange, HistoryEntry, Operation, Resource};
+    use shared::domain::ids::{BankId, ChangeId, CustomerId, UserId};
+    use shared::domain::timestamp::Timestamp;
+    let api = Api::start().await;
+    let staff = api.staff(BANK);
+    // Through the gateway: a change, and the erasure at once, before the stream has delivered it.
+    let id = api.create_customer(BANK, json!({"legal_name": "Early Bird"})).await;
+    let base = customer_path(&id);
+    api.put(
+        &format!("{base}/email"),
+        &staff,
+        &json!({"email": "lateP4v@example.com"}),
+    )
+    .await
+    .expect(200);
+    api.send(Method::DELETE, &base, Some(&staff), None).await.expect(204);
+    let deadline = Instant::now() + Duration::from_millis(2000);
+    while Instant::now() < deadline {
+        let items = table_text(&api).await;
+        let holders: Vec<&String> = items
+            .iter()
+            .filter(|i| i.contains("P4v") || i.contains("Early Bird"))
+            .collect();
+        assert!(holders.is_empty(), "after the 204: {holders:#?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The same, made certain: a stream record of the customer handled after the erasure answered.
+    let late = HistoryEntry {
+        change: Change {
+            change_id: ChangeId::new(),
+            bank_id: BankId::parse(BANK).expect("bank"),
+            customer_id: CustomerId::parse(&id).expect("id"),
+            resource: Resource::Customer,
+            resource_id: id.clone(),
+            operation: Operation::Update,
+            changed_by: UserId::parse("late-writer").expect("user"),
+            request_id: "late-request".into(),
+            changed_at: Timestamp::now(),
+        },
+        changes: vec![FieldChange {
+            field: "email".into(),
+            old: json!("oldQ8w@example.com"),
+            new: json!("newQ8w@example.com"),
+        }],
+    };
+    api.state.store.record_history(&late).await.expect("recorded");
+    let items = table_text(&api).await;
+    let entry: Vec<&String> = items.iter().filter(|i| i.contains("late-request")).collect();
+    assert_eq!(entry.len(), 1, "the entry is kept, without its values: {entry:#?}");
+    assert!(!entry[0].contains("Q8w"), "{}", entry[0]);
+    // Not even for a moment: the stream, which sees every write, never saw the values.
+    let written: Vec<String> = stream_text(&api).await;
+    assert!(
+        written.iter().any(|r| r.contains("late-request")),
+        "the stream shows the entry"
+    );
+    let leaked: Vec<&String> = written.iter().filter(|r| r.contains("Q8w")).collect();
+    assert!(leaked.is_empty(), "{leaked:#?}");
+}
+
+/// Every record of the table's stream so far, as text.
+async fn stream_text(api: &Api) -> Vec<String> {
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let store = &api.state.store;
+    let endpoint = std::env::var("DYNAMODB_ENDPOINT").expect("DYNAMODB_ENDPOINT");
+    let streams = local_api::streams::client(&endpoint).expect("streams client");
+    let table = store
+        .client()
+        .describe_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .expect("table");
+    let arn = table
+        .table
+        .and_then(|t| t.latest_stream_arn)
+        .expect("the table has a stream");
+    let described = streams.describe_stream().stream_arn(&arn).send().await.expect("stream");
+    let shards = described.stream_description.and_then(|d| d.shards).unwrap_or_default();
+    let mut records = Vec::new();
+    for shard in shards {
+        let iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id.expect("shard id"))
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("iterator");
+        let mut next = iterator.shard_iterator;
+        while let Some(it) = next {
+            let out = streams.get_records().shard_iterator(it).send().await.expect("records");
+            let batch = out.records.unwrap_or_default();
+            if batch.is_empty() {
+                break;
+            }
+            records.extend(batch.iter().map(|r| format!("{r:?}")));
+            next = out.next_shard_iterator;
+        }
+    }
+    records
+}

@@ -47,7 +47,7 @@ async fn an_export_holds_every_record_link_and_history_entry_as_the_routes_answe
     let id = api
         .create_customer(
             BANK,
-            json!({"email": "ada@example.com", "credit_limit": {"cur": "EUR", "num": "10.00"}}),
+            json!({"email": "ada@example.com", "credit_limit": {"cur": "EUR", "num": "0.00"}}),
         )
         .await;
     let base = format!("/v1/banks/{BANK}/customers/{id}");
@@ -77,7 +77,7 @@ async fn an_export_holds_every_record_link_and_history_entry_as_the_routes_answe
             .post(
                 &format!("{base}/credit_limit/requests"),
                 &staff,
-                &json!({"requested_current_rate_amount1": format!("{i}00.00")}),
+                &json!({"requested_current_rate_amount1": format!("{}00.00", i + 1)}),
             )
             .await;
         order.expect(201);
@@ -253,6 +253,35 @@ async fn only_staff_of_the_bank_export_and_tokens_are_bound_to_the_customer() {
     api.get(&format!("{}?page_token={token}", path(&id)), &staff)
         .await
         .expect(200);
+}
+
+/// Links are exported by user id (byte order), the key of their copy in the customer's partition: not by
+/// link id, which would need a key of their own or a sort of every link before the first page.
+// contract: C-LIFE-1
+#[tokio::test]
+async fn links_are_exported_by_user_id_across_pages() {
+    let api = Api::start().await;
+    let id = api.create_customer(BANK, json!({})).await;
+    // Created in the reverse of their users' order, so that creation (link id) order differs.
+    for user in ["export-user-b", "export-user-a"] {
+        api.post(
+            &format!("/v1/banks/{BANK}/user_customer_links"),
+            &api.staff(BANK),
+            &json!({"user_id": user, "customer_id": id}),
+        )
+        .await
+        .expect(201);
+    }
+    for limit in [1, 100] {
+        let links = all(&export(&api, &id, limit).await, "user_customer_links");
+        let users: Vec<&str> = links.iter().map(|l| l["user_id"].as_str().expect("user")).collect();
+        assert_eq!(users, ["export-user-a", "export-user-b"], "limit {limit}");
+        let link_ids: Vec<&str> = links
+            .iter()
+            .map(|l| l["user_customer_link_id"].as_str().expect("id"))
+            .collect();
+        assert!(link_ids[0] > link_ids[1], "not in link id order: {link_ids:?}");
+    }
 }
 
 /// A link written before links had their copy under the customer: the migration copies it (once),

@@ -143,7 +143,10 @@ async fn firehose_rejects_bad_parameters_and_foreign_tokens() {
         r.expect(400);
         assert_eq!(r.fields(), [field], "{query}");
     }
-    // Replayed against another bank, even by staff of both.
+    // Replayed against another bank, even by staff of both (a token of their own: tokens are bound
+    // to the user too).
+    let first = api.get("/v1/banks/b1/firehose/customers?limit=1", &both_staff).await;
+    let token = first.body["next_page_token"].as_str().expect("a next page").to_owned();
     let r = api
         .get(
             &format!("/v1/banks/b2/firehose/customers?page_token={token}"),
@@ -151,7 +154,7 @@ async fn firehose_rejects_bad_parameters_and_foreign_tokens() {
         )
         .await;
     r.expect(400);
-    // The token works where it belongs.
+    // The token works where it belongs, for whom it was given to.
     api.get(
         &format!("/v1/banks/b1/firehose/customers?page_token={token}"),
         &both_staff,

@@ -6,7 +6,7 @@ use serde_json::json;
 
 /// The template with `snippet` taken out of `function`'s definition (an action, a partition...).
 fn template_without(function: &str, snippet: &str) -> local_api::template::Template {
-    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let text = std::fs::read_to_string(local_api::template_path().expect("the checkout")).expect("template");
     let start = text.find(&format!("\n  {function}:\n")).expect("the function");
     let end = start + text[start..].find("\n      Events:").expect("its events");
     let at = start + text[start..end].find(snippet).expect("the snippet in its definition");
@@ -83,7 +83,7 @@ async fn without_get_item_in_its_policy_a_link_replay_fails_as_on_aws() {
 
 #[tokio::test]
 async fn without_query_on_the_index_the_firehose_fails_and_other_routes_do_not() {
-    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let text = std::fs::read_to_string(local_api::template_path().expect("the checkout")).expect("template");
     let changed = text.replacen("                - !Sub \"${Table.Arn}/index/firehose\"\n", "", 1);
     assert_ne!(changed, text, "the firehose's index resource is in the template");
     let api = Api::start_with(local_api::template::Template::parse(&changed).expect("template")).await;
@@ -137,7 +137,7 @@ async fn a_function_touches_only_the_partitions_its_policy_lists() {
 /// (only statements that name another service outright are left to AWS).
 #[tokio::test]
 async fn a_wildcard_deny_applies_to_dynamodb() {
-    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let text = std::fs::read_to_string(local_api::template_path().expect("the checkout")).expect("template");
     let start = text.find("\n  AddressesFunction:\n").expect("the function");
     let at = start + text[start..].find("        - Statement:\n").expect("its policy") + "        - Statement:\n".len();
     let deny = "            - Effect: Deny\n              Action: \"*\"\n              Resource: \"*\"\n";

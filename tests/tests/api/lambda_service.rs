@@ -29,7 +29,7 @@ async fn api() -> Api {
 }
 
 async fn api_with_timeout(seconds: u64) -> Api {
-    let text = std::fs::read_to_string(local_api::template_path()).expect("template");
+    let text = std::fs::read_to_string(local_api::template_path().expect("the checkout")).expect("template");
     let text = text.replacen("\n    Timeout: 10\n", &format!("\n    Timeout: {seconds}\n"), 1);
     let template = local_api::template::Template::parse(&text).expect("template");
     let build_dir = misbehaving_build(&template);

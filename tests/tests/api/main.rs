@@ -19,6 +19,7 @@ mod iam;
 mod idempotency;
 mod lambda_service;
 mod links;
+mod page_tokens;
 mod races;
 mod scale;
 mod social_media;

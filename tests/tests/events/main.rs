@@ -235,7 +235,8 @@ async fn run() -> Vec<String> {
         .expect("env.json gives CustomersFunction a PAGE_TOKEN_SECRET")
         .to_owned();
 
-    let template = local_api::template::Template::load(&local_api::template_path()).expect("template.yaml");
+    let template =
+        local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template.yaml");
     let authorization = template
         .authorizer
         .validation_expression
@@ -541,8 +542,15 @@ impl Runner {
             .functions
             .iter()
             .map(|f| {
-                let launch = local_api::lambda::launch(f, &symbols, &env_vars, &[], &local_api::build_dir(), &log_dir)
-                    .expect("a built bootstrap (make build)");
+                let launch = local_api::lambda::launch(
+                    f,
+                    &symbols,
+                    &env_vars,
+                    &[],
+                    &local_api::build_dir().expect("the checkout"),
+                    &log_dir,
+                )
+                .expect("a built bootstrap (make build)");
                 (f.group.clone(), local_api::lambda::Function::new(launch))
             })
             .collect();

@@ -46,16 +46,21 @@ pub async fn seed(state: &AppState) {
     let rejection = RejectCreditLimitOrderBody { reason: None }
         .validate(checker.clone())
         .expect("a valid rejection");
+    let read = state
+        .store
+        .child(&bank, &customer, DECIDED)
+        .await
+        .expect("the fixture order");
     state
         .store
         .decide_credit_limit_order(
             &bank,
             &customer,
-            &CreditLimitOrderId::parse(DECIDED).expect("fixture id"),
+            read,
             rejection,
+            None,
             &shared::domain::audit::Audit::new(checker, "fixture"),
         )
         .await
-        .expect("seed a decision")
-        .expect("the fixture checker may decide");
+        .expect("seed a decision");
 }

@@ -23,6 +23,8 @@ pub async fn customer(state: &shared::AppState, bank: &str, id: &str, number: &s
         "customer_number": number,
         "legal_name": name,
         "email": format!("{}@example.com", number.to_ascii_lowercase()),
+        // Granted before (a fixture writes through the store): the sample events lower it.
+        "credit_limit": {"cur": "EUR", "num": "10000.00"},
     });
     let mut new =
         shared::http::body::parse_json::<shared::domain::customer::CreateCustomerBody>(body.to_string().as_bytes())
