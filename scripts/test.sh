@@ -66,6 +66,9 @@ if scripts/ensure-build.sh; then
   lambda_tmp=$(mktemp -d)
   TMPDIR=$lambda_tmp API_TESTS_MODE=lambda "$CARGO" test "${cargo_flags[@]}" -p api-tests --test api --test events \
     -- --skip lambda_service:: 2>&1 | tee -a "$log" || status=$?
+  # The 503 bound under an outage, cold starts included, through the built functions.
+  TMPDIR=$lambda_tmp API_TESTS_MODE=lambda "$CARGO" test "${cargo_flags[@]}" -p api-tests --test faults -- --exact \
+    a_burst_of_keyed_creates_through_a_frozen_dynamodb_is_answered_within_the_bound 2>&1 | tee -a "$log" || status=$?
   # One access line per request a built function answered (the authorizer's TOKEN events aside).
   requests=$(cat "$lambda_tmp"/*/*.log 2>/dev/null | grep -c '"message":"request"' || true)
   echo "test: ${requests:-0} requests answered by the built bootstraps behind the gateway" >&2

@@ -33,13 +33,32 @@ pub enum ConfigError {
     Secret(String),
 }
 
-/// Bounded time for every DynamoDB call: a dead endpoint becomes a 503 quickly, never a hang.
+/// How long a request may wait on an unreachable DynamoDB before its 503 (C-ERR-7), cold start
+/// included: the init's connection ([`CONNECT_AT_INIT`]) and then the request's own calls
+/// ([`sdk_timeouts`]) share it.
+pub const UNAVAILABLE_BOUND: Duration = Duration::from_secs(5);
+/// What the init may spend opening connections: one try. A DynamoDB that does not answer then will
+/// not answer the request either, so waiting longer only delays its 503.
+pub const CONNECT_AT_INIT: Duration = Duration::from_secs(1);
+
+/// Bounded time for every DynamoDB call: a dead endpoint becomes a 503 quickly, never a hang. The
+/// operation's budget is what [`CONNECT_AT_INIT`] leaves of [`UNAVAILABLE_BOUND`].
 pub fn sdk_timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_millis(500))
         .operation_attempt_timeout(Duration::from_secs(2))
-        .operation_timeout(Duration::from_secs(5))
+        .operation_timeout(UNAVAILABLE_BOUND - CONNECT_AT_INIT)
         .build()
+}
+
+/// The init's connection: one attempt within [`CONNECT_AT_INIT`].
+pub fn connect_at_init_timeouts() -> (TimeoutConfig, RetryConfig) {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_millis(500))
+        .operation_attempt_timeout(CONNECT_AT_INIT)
+        .operation_timeout(CONNECT_AT_INIT)
+        .build();
+    (timeouts, RetryConfig::disabled())
 }
 
 /// The standard retry mode: exponential backoff with jitter, three attempts.

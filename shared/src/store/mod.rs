@@ -127,13 +127,23 @@ impl Store {
     /// key that no item has, as many as a request makes at once (a linked user's list: the link,
     /// the customer and the page), so that the first request finds them open. A failure is only
     /// logged: the function still starts, and its requests answer 503 until DynamoDB is back.
+    ///
+    /// It takes one try within `config::CONNECT_AT_INIT`: a cold start under an outage must leave
+    /// its request the rest of the 503 bound (C-ERR-7).
     pub async fn connect(&self) {
+        let (timeouts, retries) = crate::config::connect_at_init_timeouts();
         let read = || {
             self.client
                 .get_item()
                 .table_name(&self.table)
                 .set_key(Some(keys::connect().to_map()))
                 .projection_expression(PK)
+                .customize()
+                .config_override(
+                    aws_sdk_dynamodb::Config::builder()
+                        .timeout_config(timeouts.clone())
+                        .retry_config(retries.clone()),
+                )
                 .send()
         };
         let (a, b, c) = tokio::join!(read(), read(), read());
