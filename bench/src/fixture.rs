@@ -5,7 +5,6 @@
 use serde_json::Value;
 use shared::AppState;
 use shared::domain::audit::Audit;
-use shared::domain::customer::CreateCustomerBody;
 use shared::domain::ids::{BankId, CustomerId, UserCustomerLinkId, UserId};
 use shared::domain::link::UserCustomerLink;
 use shared::domain::timestamp::Timestamp;
@@ -50,22 +49,9 @@ pub async fn create_and_seed(state: &AppState, template: &Path) -> Result<(), St
     local_api::table::ensure_table(state.store.client(), state.store.table(), &template.table)
         .await
         .map_err(|e| e.to_string())?;
+    // The events' own fixture customers (a credit limit granted before: the sample events lower it).
     for (bank, id, number, name) in CUSTOMERS {
-        let body = serde_json::json!({
-            "bank_id": bank,
-            "customer_number": number,
-            "legal_name": name,
-            "email": format!("{}@example.com", number.to_ascii_lowercase()),
-        });
-        let mut new = shared::http::body::parse_json::<CreateCustomerBody>(body.to_string().as_bytes())
-            .and_then(|b| b.validate().map_err(shared::ApiError::from))
-            .map_err(|e| format!("fixture customer: {e:?}"))?;
-        new.customer.id = CustomerId::parse(id).map_err(|e| format!("{e:?}"))?;
-        state
-            .store
-            .create_customer(new, None, &Audit::tool("bench", "fixture"))
-            .await
-            .map_err(|e| format!("seed a customer: {e:?}"))?;
+        event_seed::customer(state, bank, id, number, name).await;
     }
     let (user, bank, customer) = LINK;
     let link = UserCustomerLink {
