@@ -2,7 +2,8 @@
 # `make test` (minus the template lint): the contract check, fmt, clippy, then the whole workspace's
 # tests against ONE in-memory DynamoDB Local, which is stopped afterwards even when something fails,
 # and the firehose, CRM event and scale tests again with 1 and with 64 shards (SHARDS).
-# Then what ships: `make build` (when missing or stale), and the black-box API suites, the events
+# Then what ships, against the same DynamoDB Local restarted empty: `make build` (when missing or
+# stale), and the black-box API suites, the burst through a frozen DynamoDB, the events
 # and the contract again through the built bootstraps behind the local gateway
 # (API_TESTS_MODE=lambda), and `make invoke` of every function; then the template's default arm64:
 # built, and every event run through its bootstraps (under qemu here); then `make run` end to end,
@@ -23,9 +24,11 @@ scripts/contract-check.sh
 "$CARGO" clippy "${cargo_flags[@]}" --workspace --all-targets -- -D warnings
 
 "$DDB" install
+own_ddb=
 if "$DDB" status "$TEST_DDB_PORT"; then
   echo "test: reusing DynamoDB Local already running on port $TEST_DDB_PORT" >&2
 else
+  own_ddb=1
   trap '"$DDB" stop "$TEST_DDB_PORT"' EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM HUP
@@ -60,6 +63,13 @@ check() {
 }
 step "make build (if stale)"
 if scripts/ensure-build.sh; then
+  # The same DynamoDB Local, restarted empty: after the in-process suites it had slowed to a
+  # saturated core (a fresh-clone run's lambda-mode API suite took 257 s and got 503s in its
+  # races; 49 s and none against a fresh instance). Only an instance this run started.
+  if [[ -n $own_ddb ]]; then
+    "$DDB" stop "$TEST_DDB_PORT"
+    "$DDB" start "$TEST_DDB_PORT" memory
+  fi
   step "cargo test through the built functions"
   # lambda_service starts its own functions whatever the mode: once is enough.
   # Its own temporary directory, so the functions' logs count this run's invocations only.
