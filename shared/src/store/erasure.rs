@@ -195,14 +195,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether the customer is erased (or being erased): a consistent read of its item.
-    pub(crate) async fn is_erased(&self, id: &CustomerId) -> StoreResult<bool> {
-        Ok(self
-            .item_at(&keys::customer(id))
-            .await?
-            .is_some_and(|item| item.contains_key(ERASED_AT)))
-    }
-
     /// Keeps the field names of a history entry and drops its values.
     pub(crate) async fn scrub_history_entry(&self, key: &keys::ItemKey, changes: &[FieldChange]) -> StoreResult<()> {
         let scrubbed: Vec<FieldChange> = changes.iter().map(FieldChange::without_values).collect();

@@ -6,12 +6,11 @@
 use super::error::{StoreResult, internal, sdk_error};
 use super::keys::{self, EXPIRES_AT, FIREHOSE_PK, FIREHOSE_SK, GSI1PK, GSI1SK, PK, SK, Subject};
 use super::page::{Key, Page};
-use super::{BANK_ID, CHANGED_AT, CHANGED_BY, ERASED_AT, REQUEST_ID, Store, VERSION};
+use super::{BANK_ID, CHANGED_AT, CHANGED_BY, ERASED_AT, Part, REQUEST_ID, Store, Tx, VERSION, put_new};
 use crate::domain::change::{Change, HistoryEntry, Operation, Resource, diff};
 use crate::domain::ids::{BankId, ChangeId, CustomerId, UserId};
 use crate::domain::timestamp::Timestamp;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -181,41 +180,49 @@ impl From<keys::ChildKind> for Resource {
 }
 
 impl Store {
-    /// Writes the entry unless its change was recorded before, and says which. The customer is read
-    /// first: a stream record delivered after its customer's erasure writes no values. Read again
-    /// after a write with values, for an erasure that began in between (its wipe may have missed
-    /// this entry), and on a redelivery: such an entry loses its values at once.
+    /// Writes the entry unless its change was recorded before, and says which. The entry keeps its
+    /// values only while its customer is not erased, checked in the same transaction: a stream
+    /// record that lags behind an erasure never leaves values readable, not even for a moment.
     pub async fn record_history(&self, entry: &HistoryEntry) -> StoreResult<Recorded> {
         let c = &entry.change;
         let key = keys::history(&c.customer_id, c.changed_at, &c.change_id);
-        let erased = self.is_erased(&c.customer_id).await?;
-        let item = HistoryItem {
+        let item = |entry: HistoryEntry, scrubbed: bool| HistoryItem {
             pk: key.pk.clone(),
             sk: key.sk.clone(),
-            entry: if erased { entry.without_values() } else { entry.clone() },
+            entry,
             published: false,
-            scrubbed: erased,
+            scrubbed,
         };
-        let result = self
-            .client()
-            .put_item()
+        let alive = ConditionCheck::builder()
             .table_name(self.table())
-            .set_item(Some(super::to_item(&item)?))
-            .condition_expression(format!("attribute_not_exists({PK})"))
-            .send()
-            .await;
-        let recorded = match result {
-            Ok(_) if erased => return Ok(Recorded::New),
-            Ok(_) => Recorded::New,
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => self.recorded(&key).await?,
-                _ => return Err(sdk_error(err)),
+            .set_key(Some(keys::customer(&c.customer_id).to_map()))
+            .condition_expression(format!("attribute_not_exists({ERASED_AT})"))
+            .build()
+            .map_err(internal)?;
+        let parts = vec![
+            (
+                Part::Customer,
+                TransactWriteItem::builder().condition_check(alive).build(),
+            ),
+            (Part::Record, put_new(self.table(), &item(entry.clone(), false))?),
+        ];
+        match self.transact(parts).await {
+            Ok(()) => Ok(Recorded::New),
+            // The customer is erased (or being erased): the entry without its values.
+            Err(Tx::Failed(Part::Customer)) => match self
+                .transact(vec![(
+                    Part::Record,
+                    put_new(self.table(), &item(entry.without_values(), true))?,
+                )])
+                .await
+            {
+                Ok(()) => Ok(Recorded::New),
+                Err(Tx::Failed(_)) => self.recorded(&key).await,
+                Err(Tx::Error(e)) => Err(e),
             },
-        };
-        if self.is_erased(&c.customer_id).await? {
-            self.scrub_history_entry(&key, &entry.changes).await?;
+            Err(Tx::Failed(_)) => self.recorded(&key).await,
+            Err(Tx::Error(e)) => Err(e),
         }
-        Ok(recorded)
     }
 
     /// How far an entry that is already there went.
