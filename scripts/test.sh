@@ -50,8 +50,19 @@ status=0
 step() { echo "test: $* ($((SECONDS / 60)) min)" >&2; }
 step "cargo test, in-process"
 "$CARGO" test "${cargo_flags[@]}" --workspace 2>&1 | tee "$log" || status=$?
+# The run's own DynamoDB Local, restarted empty before each later stage: after the in-process
+# suites it runs a saturated core, and stages after them got 503s (a fresh-clone run's lambda-mode
+# API suite took 257 s with 503s in its races, 49 s and none against a fresh instance; another
+# run's SHARDS=64 tests got 503s). Never an instance this run did not start.
+fresh_ddb() {
+  if [[ -n $own_ddb ]]; then
+    "$DDB" stop "$TEST_DDB_PORT"
+    "$DDB" start "$TEST_DDB_PORT" memory
+  fi
+}
 # The bank-wide lists merge shards: their tests again with one shard and with 64 (16 above).
 for shards in 1 64; do
+  fresh_ddb
   step "the firehose, CRM event and scale tests with SHARDS=$shards"
   SHARDS=$shards "$CARGO" test "${cargo_flags[@]}" -p api-tests --test api -- firehose crm_events scale:: 2>&1 |
     tee -a "$log" || status=$?
@@ -63,13 +74,7 @@ check() {
 }
 step "make build (if stale)"
 if scripts/ensure-build.sh; then
-  # The same DynamoDB Local, restarted empty: after the in-process suites it had slowed to a
-  # saturated core (a fresh-clone run's lambda-mode API suite took 257 s and got 503s in its
-  # races; 49 s and none against a fresh instance). Only an instance this run started.
-  if [[ -n $own_ddb ]]; then
-    "$DDB" stop "$TEST_DDB_PORT"
-    "$DDB" start "$TEST_DDB_PORT" memory
-  fi
+  fresh_ddb
   step "cargo test through the built functions"
   # lambda_service starts its own functions whatever the mode: once is enough.
   # Its own temporary directory, so the functions' logs count this run's invocations only.
