@@ -34,7 +34,7 @@ const UNTIL_MS: &str = "until_ms";
 /// The end in whole seconds of holds placed before `until_ms`, compared as before.
 const UNTIL_SECONDS: &str = "until_seconds";
 /// On a history entry whose values are gone.
-pub(crate) const SCRUBBED: &str = "scrubbed";
+const SCRUBBED: &str = "scrubbed";
 /// Items of the customer's partition read and removed at a time, and writes in flight.
 const WIPE_PAGE: i32 = 100;
 const WIPE_PARALLEL: usize = 16;
