@@ -31,11 +31,12 @@ invoke: ## Docker-free sam local invoke: FUNCTION=<LogicalId> EVENT=<file|-> [EN
 	@scripts/venv.sh >&2
 	@scripts/invoke.sh
 
-test: venv ## lint, contract-check, fmt, clippy, cargo test in-process, make build, then the API, events and contract through the built functions, and the events through arm64 ones, then the generated clients against make run
-	$(MAKE) --no-print-directory lint-template
-	$(MAKE) --no-print-directory security-check
-	$(MAKE) --no-print-directory actionlint
+test: ## Everything, each stage timed: lint, one compile (clippy), unit tests, both builds, the API and events through the built functions, arm64, make run, schemathesis, clients, docs, leftovers
 	scripts/test.sh
+
+.PHONY: check
+check: ## The inner loop (minutes): contract check, fmt, clippy, unit tests, the API and events suites in-process
+	scripts/check.sh
 
 lint-template: venv ## cfn-lint, sam validate --lint, and the deploy posture of the translated TEMPLATE (no AWS credentials needed)
 	$(VENV)/bin/cfn-lint $(TEMPLATE) deploy/account.yaml

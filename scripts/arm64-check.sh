@@ -4,11 +4,12 @@
 # (cross-compiled with zig, as CI's deploy job does) unless that build is current, then runs every
 # events/ file through the arm64 bootstraps behind the local gateway. On an x86_64 machine they run
 # under qemu-aarch64-static with Debian's arm64 glibc, installed here when missing (as root).
+# --build-only: the build, not the run (`make test` builds both architectures before any test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 CARGO=${CARGO:-cargo}
-DDB=scripts/dynamodb-local.sh
 DDB_PORT=${TEST_DDB_PORT:-8765}
 BUILD_DIR=.aws-sam/build-arm64
 TARGET=aarch64-unknown-linux-gnu
@@ -36,14 +37,11 @@ if command -v rustup >/dev/null && ! rustup target list --installed | grep -qx "
 fi
 scripts/venv.sh
 ARCHITECTURE=arm64 BUILD_DIR=$BUILD_DIR scripts/ensure-build.sh
+[[ ${1:-} != --build-only ]] || exit 0
 
-"$DDB" install
-if ! "$DDB" status "$DDB_PORT"; then
-  trap '"$DDB" stop "$DDB_PORT"' EXIT
-  "$DDB" start "$DDB_PORT" memory
-fi
-export DYNAMODB_ENDPOINT=http://127.0.0.1:$DDB_PORT
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+ddb_use "$DDB_PORT" memory
 unset TABLE_NAME
-LOCAL_BUILD_DIR=$PWD/$BUILD_DIR API_TESTS_MODE=lambda "$CARGO" test "${cargo_flags[@]}" -p api-tests --test events
-echo "arm64-check: every events/ file answered as expected by the arm64 bootstraps of $BUILD_DIR" >&2
+LOCAL_BUILD_DIR=$PWD/$BUILD_DIR API_TESTS_MODE=lambda "$CARGO" test "${cargo_flags[@]}" --workspace --test events
+echo "arm64-check: every events/ file answered as expected by the arm64 bootstraps of $BUILD_DIR:" >&2
+# What was tested, byte for byte: the deploy compares these with what it deploys.
+bootstrap_sums "$BUILD_DIR" | tee "$BUILD_DIR/tested.sha256" >&2

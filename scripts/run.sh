@@ -5,11 +5,11 @@
 # running before (then it is someone else's and is left alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 PORT=${PORT:-3000}
 DDB_PORT=${DDB_PORT:-8000}
 DDB_DATA=${DDB_DATA:-.local/dynamodb-data}
-DDB=scripts/dynamodb-local.sh
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
 serve=(serve)
 if [[ ${1:-} == --lambda ]]; then
@@ -17,19 +17,8 @@ if [[ ${1:-} == --lambda ]]; then
   serve=(serve --lambda)
 fi
 
-"$DDB" install
-if "$DDB" status "$DDB_PORT"; then
-  echo "run: reusing DynamoDB Local already running on port $DDB_PORT (it stays up afterwards)" >&2
-else
-  trap '"$DDB" stop "$DDB_PORT"' EXIT
-  # Turn signals into a normal exit so the EXIT trap always runs.
-  trap 'exit 130' INT
-  trap 'exit 143' TERM HUP
-  "$DDB" start "$DDB_PORT" "$DDB_DATA"
-fi
-
-export DYNAMODB_ENDPOINT=http://127.0.0.1:$DDB_PORT
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+ddb_use "$DDB_PORT" "$DDB_DATA"
 export TABLE_NAME=${TABLE_NAME:-customer-api} PORT
 
+# Not exec'd: the exit handler stops the DynamoDB Local it started once local-api has stopped.
 "${CARGO:-cargo}" run "${cargo_flags[@]}" -q -p local-api -- "${serve[@]}"

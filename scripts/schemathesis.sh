@@ -15,6 +15,7 @@
 # built functions, as `make run-lambda`), CARGO, CARGO_FLAGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
 DDB_PORT=${CONTRACT_DDB_PORT:-8790}
 PORT=${CONTRACT_PORT:-3790}
@@ -28,7 +29,6 @@ TIMEOUT=${CONTRACT_TIMEOUT:-240}
 EXTRA_CHECKS=${CONTRACT_EXTRA_CHECKS:-}
 CARGO=${CARGO:-cargo}
 read -ra cargo_flags <<<"${CARGO_FLAGS:-}"
-DDB=scripts/dynamodb-local.sh
 SCHEMATHESIS=$PWD/.venv/bin/schemathesis
 PYTHON=$PWD/.venv/bin/python
 SPEC=$PWD/docs/openapi.yaml
@@ -51,9 +51,10 @@ die() {
 [[ -x $SCHEMATHESIS ]] || die "$SCHEMATHESIS not found; run: make venv"
 
 work=$(mktemp -d)
+# Everything the tools write to the temp dir (schemathesis's grammar cache) goes with $work.
+export TMPDIR=$work
 api_pid=
 run_pid=
-ddb_started=
 stop_pid() {
   if [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; then
     kill "$1" 2>/dev/null || true
@@ -65,32 +66,21 @@ cleanup() { # idempotent: called before the closing line and again on exit
   run_pid=
   stop_pid "$api_pid"
   api_pid=
-  [[ -z $ddb_started ]] || "$DDB" stop "$DDB_PORT" || true
-  ddb_started=
   rm -rf "$work"
 }
 on_exit() {
-  local status=$?
+  local status=$EXIT_STATUS
   cleanup
   [[ -n $summarized ]] || summary "FAILED (stopped with status $status) in $((SECONDS - started))s"
 }
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+at_exit on_exit
 
 # ----- DynamoDB Local and local-api
-"$DDB" install
-if "$DDB" status "$DDB_PORT"; then
-  say "reusing DynamoDB Local already running on port $DDB_PORT (with a fresh table)"
-else
-  ddb_started=1
-  "$DDB" start "$DDB_PORT" memory
-fi
+ddb_use "$DDB_PORT" memory
 (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && die "port $PORT is already in use"
 
-export DYNAMODB_ENDPOINT=http://127.0.0.1:$DDB_PORT
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export TABLE_NAME=contract-$$ LOCAL_DIR=$work/local PORT
+ddb_table "$TABLE_NAME"
 unset PAGE_TOKEN_SECRET
 
 # Build in the foreground (the cargo lock may be held by another build), then start at once.

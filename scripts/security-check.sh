@@ -17,9 +17,13 @@ if [[ ! -f $STAMP ]]; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
   touch "$STAMP"
 fi
+[[ ${1:-} != --install-only ]] || exit 0 # make test installs it while cargo compiles
 
-report=$(mktemp)
-trap 'rm -f "$report" "$report.log"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# checkov's parsers keep a grammar cache in the temp dir: it goes with $work.
+export TMPDIR=$work
+report=$work/report.json
 args=()
 for t in "${TEMPLATES[@]}"; do args+=(-f "$t"); done
 # checkov exits 1 on a failed check; the summary below says which. --skip-download: it runs offline.

@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod migrate;
 pub mod oauth;
 pub mod proxy_event;
+pub mod scratch;
 pub mod secrets;
 pub mod seed;
 pub(crate) mod state_file;

@@ -21,6 +21,9 @@ const USAGE: &str = "usage:
                      run one built function once on an event, like `sam local invoke`: its answer
                      on stdout, its logs on stderr, a non-zero exit when it fails
   local-api token-event [token options]   a TOKEN authorizer event with a fresh dev token
+  local-api functions
+                     the template's functions, a line each: LogicalId and its group (the folder
+                     under functions/ of its CodeUri), for scripts that need them
   local-api iam-report <LOCAL_IAM_USAGE_LOG file>
                      per function: the DynamoDB actions used, denied, and granted but unused
   local-api migrate [--segments N] [--state FILE] [--page-size N] [--max-pages N]
@@ -63,6 +66,7 @@ async fn main() -> ExitCode {
         Some("invoke") => return invoke(&local_dir, &args[1..]).await,
         Some("token") => token(&local_dir, &args[1..]),
         Some("token-event") => token_event(&local_dir, &args[1..]),
+        Some("functions") if args.len() == 1 => functions(),
         Some("iam-report") if args.len() == 2 => iam_report(&args[1]),
         Some("seed") if args.len() == 1 => seed().await,
         Some("migrate") => migrate(&local_dir, &args[1..]).await,
@@ -81,6 +85,16 @@ async fn main() -> ExitCode {
 fn token(local_dir: &std::path::Path, args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let dev_keys = keys::load_or_create(local_dir)?;
     println!("{}", dev_keys.mint(&token_request(args)?)?);
+    Ok(())
+}
+
+/// The template's functions as the one parser of `template.yaml` reads them (scripts need them,
+/// and must not read the YAML themselves).
+fn functions() -> Result<(), Box<dyn std::error::Error>> {
+    let template = local_api::template::Template::load(&local_api::template_path()?)?;
+    for f in &template.functions {
+        println!("{} {}", f.logical_id, f.group);
+    }
     Ok(())
 }
 

@@ -42,7 +42,8 @@ const RECOVERY_LIMIT: Duration = Duration::from_secs(15);
 /// too (a `make test` in another shell runs this binary as well). The lock is released when the
 /// file is closed, also when a test panics.
 fn lock_port() -> std::fs::File {
-    let path = std::env::temp_dir().join(format!("customer-api-faults-{PORT}.lock"));
+    // Under the target dir, which every `make test` of this checkout shares; not in the temp dir.
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("customer-api-faults-{PORT}.lock"));
     let file = std::fs::OpenOptions::new()
         .create(true)
         .write(true)
@@ -248,6 +249,8 @@ struct Api {
     state: AppState,
     /// The changes function reading the table's stream, where a test keeps it running.
     changes: Option<(local_api::changes::Pipeline, local_api::changes::Receiver)>,
+    /// The dev keys (and the functions' logs), removed with the API.
+    _scratch: local_api::scratch::Scratch,
 }
 
 const LINKED_USER: &str = "linked-user";
@@ -305,13 +308,14 @@ impl Api {
             .expect("table");
         // The secret the built functions get too (`LambdaOptions::page_secret`).
         let state = AppState::new(client, table, "9".repeat(32).as_bytes()).expect("state");
-        let key_dir = std::env::temp_dir().join(unique("faults-keys"));
+        let scratch = local_api::scratch::Scratch::new("faults").expect("scratch");
+        let key_dir = scratch.path().join("keys");
         let keys = keys::load_or_create(&key_dir).expect("dev keys");
         // The IAM check in front of this test's own DynamoDB Local.
         let mode = if lambda_mode() {
             local_api::Mode::Lambda(local_api::LambdaOptions {
                 build_dir: local_api::build_dir().expect("the checkout"),
-                log_dir: std::env::temp_dir().join(unique("faults-lambda-logs")),
+                log_dir: std::env::temp_dir().join("faults-lambda-logs"),
                 page_secret: "9".repeat(32),
             })
         } else {
@@ -330,9 +334,6 @@ impl Api {
         };
         let staff = mint("fault-staff", &[BANK]);
         let linked = mint(LINKED_USER, &[]);
-        if changes.is_none() {
-            let _ = std::fs::remove_dir_all(&key_dir);
-        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -348,6 +349,7 @@ impl Api {
             linked,
             state,
             changes,
+            _scratch: scratch,
         }
     }
 

@@ -273,14 +273,15 @@ mod tests {
         let template = template();
         let links = template.function("UserCustomerLinksFunction").expect("links");
         let symbols = Symbols::new(&template, &[], "us-east-1", "t");
-        let dir = std::env::temp_dir().join(format!("launch-{}", std::process::id()));
+        let scratch = crate::scratch::Scratch::new("launch").expect("scratch");
+        let dir = scratch.path();
         std::fs::create_dir_all(dir.join("UserCustomerLinksFunction")).expect("dir");
         std::fs::write(dir.join("UserCustomerLinksFunction/bootstrap"), b"").expect("bootstrap");
-        let launch = launch(links, &symbols, &EnvVars::default(), &[], &dir, &dir).expect("launch");
+        let launch = launch(links, &symbols, &EnvVars::default(), &[], dir, dir).expect("launch");
         assert_eq!(launch.timeout, std::time::Duration::from_secs(10));
         assert_eq!(launch.memory_mb, 128);
         assert_eq!(launch.access_key_id, "UserCustomerLinksFunction");
-        let missing = launch_of_missing(&template, &symbols, &dir);
+        let missing = launch_of_missing(&template, &symbols, dir);
         assert!(missing.contains("make build"), "{missing}");
     }
 

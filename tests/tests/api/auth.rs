@@ -618,9 +618,9 @@ fn bad_credentials(api: &Api) -> Vec<(String, Option<String>)> {
     }
 
     // Other keys.
-    let dir = std::env::temp_dir().join(format!("other-key-{}", shared::domain::ids::CustomerId::new()));
-    let other = local_api::keys::load_or_create(&dir).expect("other key");
-    let other_pem = std::fs::read(dir.join(PRIVATE_KEY_FILE)).expect("other key file");
+    let dir = local_api::scratch::Scratch::new("other-key").expect("scratch");
+    let other = local_api::keys::load_or_create(dir.path()).expect("other key");
+    let other_pem = std::fs::read(dir.path().join(PRIVATE_KEY_FILE)).expect("other key file");
     let other_key = EncodingKey::from_ec_pem(&other_pem).expect("pem");
     let forge = |header: Header| jsonwebtoken::encode(&header, &good, &other_key).expect("encode");
     let mut ours = Header::new(Algorithm::ES256);
@@ -671,7 +671,6 @@ fn bad_credentials(api: &Api) -> Vec<(String, Option<String>)> {
             bearer(&format!("{message}.{signature}")),
         ));
     }
-    let _ = std::fs::remove_dir_all(&dir);
     cases
 }
 

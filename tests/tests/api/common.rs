@@ -9,7 +9,31 @@ use local_api::keys::{self, DevKeys, TokenRequest};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::AppState;
+use shared::store::keys::Shards;
 use std::path::PathBuf;
+
+/// Defines a test module named after `$test` (an `async fn(shards: u16)`), with one test per shard
+/// count: the bank-wide lists merge a bank's shards, so their tests run with one shard, the
+/// template's 16, and 64 (most of them empty), in one test process.
+macro_rules! sharded {
+    ($test:ident) => {
+        mod $test {
+            #[tokio::test]
+            async fn shards_1() {
+                super::$test(1).await
+            }
+            #[tokio::test]
+            async fn shards_16() {
+                super::$test(16).await
+            }
+            #[tokio::test]
+            async fn shards_64() {
+                super::$test(64).await
+            }
+        }
+    };
+}
+pub(crate) use sharded;
 
 pub const ALL_SCOPES: &str = "customer.read customer.write customer.firehose customer.approve";
 /// The page token secret of every test API.
@@ -36,6 +60,8 @@ pub struct Api {
     /// The changes function reading this API's table stream, and where its events go.
     pub changes: local_api::changes::Pipeline,
     _events: local_api::changes::Receiver,
+    /// Directories the test made for this API, removed with it.
+    scratch: Vec<local_api::scratch::Scratch>,
 }
 
 /// The project's template allows every call its functions make: a denial fails the test, whatever
@@ -43,6 +69,8 @@ pub struct Api {
 impl Drop for Api {
     fn drop(&mut self) {
         drop_table(self.state.store.table());
+        // A run leaves nothing in the temp dir (`make test` checks).
+        let _ = std::fs::remove_dir_all(&self.key_dir);
         if self.denials_expected || std::thread::panicking() {
             return;
         }
@@ -124,7 +152,12 @@ impl Api {
 
     /// An API from `template` (a test's variant of the project's).
     pub async fn start_with(template: local_api::template::Template) -> Api {
-        let mode = if lambda_mode() {
+        Self::start_in(template, Self::mode()).await
+    }
+
+    /// The routers in-process, or the built functions (`API_TESTS_MODE=lambda`).
+    fn mode() -> local_api::Mode {
+        if lambda_mode() {
             local_api::Mode::Lambda(local_api::LambdaOptions {
                 build_dir: local_api::build_dir().expect("the checkout"),
                 log_dir: std::env::temp_dir().join("api-tests-lambda-logs"),
@@ -132,20 +165,31 @@ impl Api {
             })
         } else {
             local_api::Mode::InProcess
-        };
-        Self::start_in(template, mode).await
+        }
     }
 
     /// An API from `template` running its functions as `mode` says.
     pub async fn start_in(template: local_api::template::Template, mode: local_api::Mode) -> Api {
+        Self::start_sharded_in(template, mode, Shards::DEFAULT).await
+    }
+
+    /// The project's API with its customers and CRM events spread over `shards` partitions.
+    pub async fn start_sharded(shards: u16) -> Api {
+        let template =
+            local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template");
+        let shards = Shards::new(shards).expect("a shard count");
+        let mut api = Self::start_sharded_in(template, Self::mode(), shards).await;
+        api.denials_expected = false;
+        api
+    }
+
+    async fn start_sharded_in(template: local_api::template::Template, mode: local_api::Mode, shards: Shards) -> Api {
         assert!(
             std::env::var_os("DYNAMODB_ENDPOINT").is_some(),
             "DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local"
         );
         let table = unique("api");
         let client = shared::config::dynamodb_client().expect("DynamoDB client");
-        // `SHARDS` (16 when unset): `make test` runs the firehose and CRM event tests with 1 and 64 too.
-        let shards = shared::config::shards().expect("SHARDS");
         let state = AppState::new(client, table.clone(), PAGE_SECRET.as_bytes())
             .expect("state")
             .with_shards(shards);
@@ -171,7 +215,13 @@ impl Api {
             denials_expected: true,
             changes: stack.changes,
             _events: stack.events,
+            scratch: Vec::new(),
         }
+    }
+
+    /// Keeps `scratch` until this API is dropped (after its functions have stopped).
+    pub fn keep(&mut self, scratch: local_api::scratch::Scratch) {
+        self.scratch.push(scratch);
     }
 
     pub fn token(&self, sub: &str, banks: &[&str], scope: &str) -> String {

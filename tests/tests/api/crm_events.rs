@@ -1,4 +1,4 @@
-use crate::common::{ALL_SCOPES, Api, Reply};
+use crate::common::{ALL_SCOPES, Api, Reply, sharded};
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -63,9 +63,8 @@ async fn create(api: &Api, bank: &str, customer: &str) -> String {
 }
 
 // contract: C-TIME-4, C-OUT-2, C-ADD-2
-#[tokio::test]
-async fn events_carry_the_customers_name_and_number() {
-    let api = Api::start().await;
+async fn events_carry_the_customers_name_and_number(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let customer = api
         .create_customer("b1", json!({"legal_name": "Ada Lovelace", "customer_number": "CRM-1"}))
@@ -167,11 +166,11 @@ async fn events_carry_the_customers_name_and_number() {
     assert_eq!(list.body["crm_events"][1], minimal.body);
     assert_eq!(list.body["crm_events"][2], later.body);
 }
+sharded!(events_carry_the_customers_name_and_number);
 
 // contract: C-PAGE-3, C-PAGE-4
-#[tokio::test]
-async fn events_paginate_in_creation_order_per_bank() {
-    let api = Api::start().await;
+async fn events_paginate_in_creation_order_per_bank(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let a = api.create_customer("b1", json!({})).await;
     let b = api.create_customer("b1", json!({})).await;
@@ -236,10 +235,10 @@ async fn events_paginate_in_creation_order_per_bank() {
     r.expect(200);
     assert_eq!(r.body, json!({"crm_events": [], "has_more": false}));
 }
+sharded!(events_paginate_in_creation_order_per_bank);
 
-#[tokio::test]
-async fn events_of_missing_or_foreign_customers_are_404_and_nothing_is_written() {
-    let api = Api::start().await;
+async fn events_of_missing_or_foreign_customers_are_404_and_nothing_is_written(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let elsewhere = api.create_customer("b2", json!({})).await;
     let before = api.item_count().await;
@@ -258,10 +257,10 @@ async fn events_of_missing_or_foreign_customers_are_404_and_nothing_is_written()
     let r = api.get(&events("b1"), &staff).await;
     assert_eq!(r.body["crm_events"], json!([]));
 }
+sharded!(events_of_missing_or_foreign_customers_are_404_and_nothing_is_written);
 
-#[tokio::test]
-async fn concurrent_events_of_one_customer_all_succeed() {
-    let api = Api::start().await;
+async fn concurrent_events_of_one_customer_all_succeed(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let customer = api.create_customer("b1", json!({})).await;
     let body = json!({"customer_id": customer, "category": "race"});
@@ -272,11 +271,11 @@ async fn concurrent_events_of_one_customer_all_succeed() {
     let list = api.get(&events("b1"), &staff).await;
     assert_eq!(ids(&list).len(), 10);
 }
+sharded!(concurrent_events_of_one_customer_all_succeed);
 
 // contract: C-AUTH-8
-#[tokio::test]
-async fn only_staff_see_and_write_events() {
-    let api = Api::start().await;
+async fn only_staff_see_and_write_events(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let customer = api.create_customer("b1", json!({})).await;
     create(&api, "b1", &customer).await;
     api.post(
@@ -320,10 +319,10 @@ async fn only_staff_see_and_write_events() {
         }
     }
 }
+sharded!(only_staff_see_and_write_events);
 
-#[tokio::test]
-async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
-    let api = Api::start().await;
+async fn bad_input_is_a_400_naming_the_field_and_writes_nothing(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let customer = api.create_customer("b1", json!({})).await;
     let before = api.item_count().await;
@@ -420,12 +419,12 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
     assert_eq!(r.fields(), ["bank_id", "customer_id", "category", "result"]);
     assert_eq!(api.item_count().await, before, "rejected requests wrote nothing");
 }
+sharded!(bad_input_is_a_400_naming_the_field_and_writes_nothing);
 
 /// Renames racing event creates: an event read a customer that a rename then changed is written
 /// only after rereading it, so every create still succeeds (with a name the customer had).
-#[tokio::test]
-async fn events_racing_renames_all_succeed() {
-    let api = Api::start().await;
+async fn events_racing_renames_all_succeed(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let customer = api.create_customer("b1", json!({"legal_name": "Name 0"})).await;
     let path = events("b1");
@@ -450,13 +449,13 @@ async fn events_racing_renames_all_succeed() {
     let last = api.post(&path, &staff, &body).await;
     assert_eq!(last.body["customer_name"], now.body["legal_name"]);
 }
+sharded!(events_racing_renames_all_succeed);
 
 /// Events of many customers spread over every shard come back in creation order, page after page,
-/// whatever `SHARDS` the test runs with.
+/// at every shard count.
 // contract: C-SCALE-1
-#[tokio::test]
-async fn events_of_every_shard_merge_in_creation_order() {
-    let api = Api::start().await;
+async fn events_of_every_shard_merge_in_creation_order(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let customers = [
         api.create_customer("b1", json!({})).await,
@@ -477,3 +476,4 @@ async fn events_of_every_shard_merge_in_creation_order() {
         );
     }
 }
+sharded!(events_of_every_shard_merge_in_creation_order);

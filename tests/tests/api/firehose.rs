@@ -1,4 +1,4 @@
-use crate::common::Api;
+use crate::common::{Api, sharded};
 use serde_json::json;
 
 pub(crate) fn ids(r: &crate::common::Reply) -> Vec<String> {
@@ -11,9 +11,8 @@ pub(crate) fn ids(r: &crate::common::Reply) -> Vec<String> {
 }
 
 // contract: C-PAGE-6
-#[tokio::test]
-async fn firehose_pages_through_a_banks_customers_in_creation_order() {
-    let api = Api::start().await;
+async fn firehose_pages_through_a_banks_customers_in_creation_order(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let mut created = Vec::new();
     for _ in 0..7 {
@@ -48,11 +47,11 @@ async fn firehose_pages_through_a_banks_customers_in_creation_order() {
     let beyond = api.get("/v1/banks/b1/firehose/customers?offset=50", &staff).await;
     assert_eq!(ids(&beyond), Vec::<String>::new());
 }
+sharded!(firehose_pages_through_a_banks_customers_in_creation_order);
 
 // contract: C-TIME-5, C-PAGE-6
-#[tokio::test]
-async fn firehose_filters_by_creation_date() {
-    let api = Api::start().await;
+async fn firehose_filters_by_creation_date(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let early = api.create_customer("b1", json!({})).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -82,6 +81,7 @@ async fn firehose_filters_by_creation_date() {
     .await
     .expect(400);
 }
+sharded!(firehose_filters_by_creation_date);
 
 fn time_now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
@@ -109,9 +109,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 // contract: C-BODY-5, C-PAGE-1, C-PAGE-2, C-PAGE-6
-#[tokio::test]
-async fn firehose_rejects_bad_parameters_and_foreign_tokens() {
-    let api = Api::start().await;
+async fn firehose_rejects_bad_parameters_and_foreign_tokens(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     for _ in 0..3 {
         api.create_customer("b1", json!({})).await;
@@ -176,13 +175,13 @@ async fn firehose_rejects_bad_parameters_and_foreign_tokens() {
     .expect(403);
     api.get("/v1/banks/b%231/firehose/customers", &staff).await.expect(400);
 }
+sharded!(firehose_rejects_bad_parameters_and_foreign_tokens);
 
-/// Enough customers that every shard holds several (or none, at 64 shards): whatever `SHARDS` the
-/// test runs with, the merged list is exactly creation order, page by page and window by window.
+/// Enough customers that every shard holds several (or none, at 64 shards): at every shard count,
+/// the merged list is exactly creation order, page by page and window by window.
 // contract: C-PAGE-6, C-SCALE-1
-#[tokio::test]
-async fn firehose_pages_and_offsets_merge_every_shard_in_creation_order() {
-    let api = Api::start().await;
+async fn firehose_pages_and_offsets_merge_every_shard_in_creation_order(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let staff = api.staff("b1");
     let mut created = Vec::new();
     for _ in 0..40 {
@@ -252,3 +251,4 @@ async fn firehose_pages_and_offsets_merge_every_shard_in_creation_order() {
         }
     }
 }
+sharded!(firehose_pages_and_offsets_merge_every_shard_in_creation_order);

@@ -322,8 +322,8 @@ fn email_change(customer: &str, sequence: &str) -> Value {
 async fn a_redelivered_record_writes_and_publishes_nothing_new() {
     let api = Api::start().await;
     let id = api.create_customer(BANK, json!({})).await;
-    let dir = std::env::temp_dir().join(format!("history-redelivery-{id}"));
-    let receiver = local_api::changes::receiver(&dir).await.expect("receiver");
+    let dir = local_api::scratch::Scratch::new("history-redelivery").expect("scratch");
+    let receiver = local_api::changes::receiver(dir.path()).await.expect("receiver");
     let changes = local_api::changes::in_process(&api.enforcer, &api.state, &receiver).expect("changes");
     let event = email_change(&id, "900000000000000000001");
     let parsed = || serde_json::from_value::<aws_lambda_events::event::dynamodb::Event>(event.clone()).expect("event");
@@ -513,8 +513,8 @@ async fn a_restarted_changes_function_loses_nothing_and_repeats_nothing() {
         .expect(200);
     let before = settled(&api, &format!("{base}/history"), &staff, 2).await;
 
-    let dir = std::env::temp_dir().join(format!("history-restart-{id}"));
-    let receiver = local_api::changes::receiver(&dir).await.expect("receiver");
+    let dir = local_api::scratch::Scratch::new("history-restart").expect("scratch");
+    let receiver = local_api::changes::receiver(dir.path()).await.expect("receiver");
     let template =
         local_api::template::Template::load(&local_api::template_path().expect("the checkout")).expect("template");
     let symbols = local_api::template::Symbols::new(&template, &[], "us-east-1", api.state.store.table());

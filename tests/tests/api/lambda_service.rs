@@ -6,21 +6,22 @@
 use crate::common::{Api, PAGE_SECRET};
 use local_api::lambda::runtime::{Failure, Launch};
 use local_api::lambda::{Answer, Function};
+use local_api::scratch::Scratch;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const MISBEHAVING: &str = env!("CARGO_BIN_EXE_misbehaving-function");
 
 /// A build directory where every function of the template is the misbehaving function.
-fn misbehaving_build(template: &local_api::template::Template) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("misbehaving-{}", shared::domain::ids::CustomerId::new()));
+fn misbehaving_build(template: &local_api::template::Template) -> Scratch {
+    let scratch = Scratch::new("misbehaving").expect("scratch");
+    let dir = scratch.path();
     for f in &template.functions {
         let function_dir = dir.join(&f.logical_id);
         std::fs::create_dir_all(&function_dir).expect("build dir");
         std::os::unix::fs::symlink(MISBEHAVING, function_dir.join("bootstrap")).expect("symlink");
     }
-    dir
+    scratch
 }
 
 /// The project's template with a 2 s function timeout (10 s in the template), so a timeout is quick.
@@ -32,13 +33,15 @@ async fn api_with_timeout(seconds: u64) -> Api {
     let text = std::fs::read_to_string(local_api::template_path().expect("the checkout")).expect("template");
     let text = text.replacen("\n    Timeout: 10\n", &format!("\n    Timeout: {seconds}\n"), 1);
     let template = local_api::template::Template::parse(&text).expect("template");
-    let build_dir = misbehaving_build(&template);
+    let build = misbehaving_build(&template);
     let mode = local_api::Mode::Lambda(local_api::LambdaOptions {
-        build_dir,
-        log_dir: std::env::temp_dir().join("misbehaving-logs"),
+        build_dir: build.path().to_owned(),
+        log_dir: build.path().join("logs"),
         page_secret: PAGE_SECRET.into(),
     });
-    Api::start_in(template, mode).await
+    let mut api = Api::start_in(template, mode).await;
+    api.keep(build);
+    api
 }
 
 async fn call(api: &Api, what: &str, token: &str) -> (u16, Value) {
@@ -232,7 +235,7 @@ fn launch(init: &str) -> Launch {
         function_name: "MisbehavingFunction".into(),
         bootstrap: MISBEHAVING.into(),
         env: vec![("MISBEHAVE_INIT".into(), init.into())],
-        log: Some(std::env::temp_dir().join("misbehaving-init.log")),
+        log: None,
         timeout: Duration::from_secs(2),
         memory_mb: 128,
         access_key_id: "MisbehavingFunction".into(),

@@ -1,7 +1,7 @@
 //! A bank-wide collection at scale: what a write costs, items written before sharding (or under
 //! another shard count), and their migration while the lists keep answering.
 
-use crate::common::Api;
+use crate::common::{Api, sharded};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnConsumedCapacity};
 use serde_json::{Value, json};
 use shared::domain::ids::CustomerId;
@@ -16,9 +16,8 @@ fn s(v: &str) -> AttributeValue {
 /// A customer update rewrites the base item only: the firehose index holds keys, which no update
 /// changes, so DynamoDB charges 1 write unit (the item is under 1 KB) and nothing for the index.
 // contract: C-SCALE-2
-#[tokio::test]
-async fn a_customer_update_costs_one_write_unit() {
-    let api = Api::start().await;
+async fn a_customer_update_costs_one_write_unit(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let id = api.create_customer("b1", json!({"email": "a@example.com"})).await;
     let token = api.staff("b1");
     // The route's own write, for the record: it must succeed before the same write is measured.
@@ -50,6 +49,7 @@ async fn a_customer_update_costs_one_write_unit() {
         "no index write"
     );
 }
+sharded!(a_customer_update_costs_one_write_unit);
 
 /// Rewrites a customer as the release before sharding stored it: in the legacy index only.
 async fn make_legacy_customer(store: &Store, id: &str) {
@@ -154,9 +154,8 @@ async fn lists(api: &Api, token: &str) -> (Vec<String>, Vec<String>) {
 /// each of them once (a second run moves nothing), the lists answer the same before, during
 /// (page tokens issued before it continue) and after, and nothing else in the table changes.
 // contract: C-SCALE-3
-#[tokio::test]
-async fn legacy_items_are_listed_and_migrated_once_without_changing_a_list() {
-    let api = Api::start().await;
+async fn legacy_items_are_listed_and_migrated_once_without_changing_a_list(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let token = api.staff("b1");
     let mut customers = Vec::new();
     for _ in 0..12 {
@@ -242,13 +241,13 @@ async fn legacy_items_are_listed_and_migrated_once_without_changing_a_list() {
         .collect();
     assert!(legacy.is_empty(), "{legacy:?}");
 }
+sharded!(legacy_items_are_listed_and_migrated_once_without_changing_a_list);
 
 /// Lowering the shard count strands items in shards no longer read, until the migration moves
 /// them under the new count; raising it strands nothing.
 // contract: C-SCALE-3
-#[tokio::test]
-async fn a_new_shard_count_is_served_after_the_migration_moves_items_under_it() {
-    let api = Api::start().await;
+async fn a_new_shard_count_is_served_after_the_migration_moves_items_under_it(shards: u16) {
+    let api = Api::start_sharded(shards).await;
     let token = api.staff("b1");
     let wide = api.state.store.clone().with_shards(Shards::new(64).unwrap());
     let mut customers = Vec::new();
@@ -301,3 +300,4 @@ async fn a_new_shard_count_is_served_after_the_migration_moves_items_under_it() 
         .await;
     assert_eq!(crate::firehose::ids(&listed), customers);
 }
+sharded!(a_new_shard_count_is_served_after_the_migration_moves_items_under_it);

@@ -251,8 +251,8 @@ async fn run() -> Vec<String> {
     let state = AppState::new(client, table.clone(), secret.as_bytes()).expect("app state");
     seed(&state).await;
     seed::seed_groups(&state).await;
-    let events_dir = std::env::temp_dir().join(format!("events-{}", CustomerId::new()));
-    let receiver = local_api::changes::receiver(&events_dir)
+    let scratch = local_api::scratch::Scratch::new("events").expect("scratch");
+    let receiver = local_api::changes::receiver(scratch.path())
         .await
         .expect("the EventBridge receiver");
     let runner = if lambda_mode() {
