@@ -42,7 +42,8 @@ fn line(i: u64) -> String {
         "relationship_status": "married",
         "dob_of_dependents": ["2012-06-01", "2015-09-30"],
         "credit_rating": {"rating": "AA", "source": "Experian"},
-        "credit_limit": {"cur": "EUR", "num": "5000.00"},
+        // A new customer starts without credit (four eyes): a limit is an approved order's.
+        "credit_limit": {"cur": "EUR", "num": "0.00"},
         "highest_education_attained": "Master",
         "employment_status": "employed",
         "last_ok_date": "2025-01-02T03:04:05Z",

@@ -153,6 +153,10 @@ async fn import_line(store: &Store, options: &Options, number: u64, line: &str) 
         Ok(new) => new,
         Err(invalid) => return Ok(Outcome::Rejected(describe(invalid.into()))),
     };
+    if !new.starts_without_credit() {
+        let refusal = ApiError::from(shared::domain::credit_limit_order::Refusal::NoOrder);
+        return Ok(Outcome::Rejected(format!("credit_limit: {refusal}")));
+    }
     let id = options.customer_id(number);
     new.customer.id = id;
     let audit = Audit::tool("import", options.import_id.clone());

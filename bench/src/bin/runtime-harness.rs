@@ -489,6 +489,12 @@ async fn run() -> Result<bool, String> {
         .routes;
     let mut costs = Vec::new();
     let mut cost_errors = Vec::new();
+    // The keyed variants run against a fixture of their own, seeded as the first: a POST that can
+    // happen once (a decision of an order) would otherwise find it decided by its canonical run.
+    let keyed_table = format!("{table}-keyed");
+    let keyed_state =
+        AppState::new(client.clone(), keyed_table.clone(), page_secret.as_bytes()).map_err(|e| e.to_string())?;
+    fixture::create_and_seed(&keyed_state, &template).await?;
     for subject in subjects.iter().filter(|s| s.kind == Kind::Function && !s.cold_only) {
         let Some(function) = &subject.function else { continue };
         if let Payload::Stream(..) = &subject.payload {
@@ -503,6 +509,7 @@ async fn run() -> Result<bool, String> {
         }
         let events = fixture::events(&config.root, &function.group)?;
         let mut plan: Vec<(Event, bool)> = Vec::new();
+        let mut keyed: Vec<(Event, bool)> = Vec::new();
         for route in &routes {
             let mut candidates: Vec<&Event> = events
                 .iter()
@@ -518,7 +525,7 @@ async fn run() -> Result<bool, String> {
             };
             plan.push(((*canonical).clone(), true));
             if route.method == "POST" {
-                plan.push((
+                keyed.push((
                     canonical.with_idempotency_key(&format!("bench-{n}-{}", plan.len())),
                     false,
                 ));
@@ -529,9 +536,32 @@ async fn run() -> Result<bool, String> {
         }
         // Reads first, so that every event sees the fixture as seeded.
         plan.sort_by_key(|(e, _)| (e.method != "GET", e.method == "DELETE"));
-        if let Err(e) = route_costs(&mut api, &proxy, subject, plan, &mut n, &mut costs, &mut cost_errors).await {
-            cost_errors.push(format!("{}: {e}", subject.label));
+        let first = costs.len();
+        for (plan, table) in [(plan, &table), (keyed, &keyed_table)] {
+            if plan.is_empty() {
+                continue;
+            }
+            if let Err(e) = route_costs(
+                &mut api,
+                &proxy,
+                subject,
+                table,
+                plan,
+                &mut n,
+                &mut costs,
+                &mut cost_errors,
+            )
+            .await
+            {
+                cost_errors.push(format!("{}: {e}", subject.label));
+            }
         }
+        // Each variant beside its route, in the order the routes were measured.
+        let routes: Vec<(String, String)> = costs[first..]
+            .iter()
+            .map(|c| (c.method.clone(), c.resource.clone()))
+            .collect();
+        costs[first..].sort_by_key(|c| routes.iter().position(|r| r.0 == c.method && r.1 == c.resource));
     }
     drop(proxy);
     drop(api);
@@ -622,10 +652,12 @@ async fn run() -> Result<bool, String> {
 }
 
 /// Runs each planned event once through `subject` pointed at the proxy, recording its calls.
+#[allow(clippy::too_many_arguments)]
 async fn route_costs(
     api: &mut RuntimeApi,
     proxy: &Proxy,
     subject: &Subject,
+    table: &str,
     plan: Vec<(Event, bool)>,
     n: &mut u64,
     costs: &mut Vec<RouteCost>,
@@ -633,6 +665,7 @@ async fn route_costs(
 ) -> Result<(), String> {
     let mut launch = subject.launch.clone();
     set_env(&mut launch.env, "DYNAMODB_ENDPOINT", &proxy.endpoint());
+    set_env(&mut launch.env, "TABLE_NAME", table);
     let mut process = api.spawn(&launch)?;
     let (_, poll) = api.init(&mut process).await?;
     let mut poll = Some(poll);

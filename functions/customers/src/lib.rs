@@ -11,9 +11,8 @@ use serde::de::DeserializeOwned;
 use shared::domain::change::{HistoryList, Resource};
 use shared::domain::credit_limit_order::Refusal;
 use shared::domain::customer::{
-    Amount, CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate,
-    UpdateBranch, UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber,
-    UpdateNumber,
+    CreateCustomerBody, CreateCustomerResponse, Customer, CustomerEnvelope, CustomerList, CustomerUpdate, UpdateBranch,
+    UpdateCreditLimit, UpdateCreditRating, UpdateData, UpdateEmail, UpdateIdentity, UpdateMobileNumber, UpdateNumber,
 };
 use shared::domain::export::{CustomerExport, EXPORT_VERSION};
 use shared::domain::ids::{BankId, CustomerNumber};
@@ -86,8 +85,7 @@ async fn create(
     }
     let new = parsed.validate()?;
     caller.require_staff(&new.customer.bank_id)?;
-    // A new customer's credit is granted as any other: through an approved order.
-    if !new.customer.credit_limit.within(&Amount::default()) {
+    if !new.starts_without_credit() {
         return Err(Refusal::NoOrder.into());
     }
     let respond = |c: &Customer| {

@@ -71,6 +71,15 @@ pub struct NewCustomer {
     pub dob_of_dependents: Vec<Timestamp>,
 }
 
+impl NewCustomer {
+    /// Whether the customer starts without credit, as every new customer must, whatever creates it
+    /// (the route, the bulk import): a limit is granted as any other, by an approved credit limit
+    /// order (four eyes).
+    pub fn starts_without_credit(&self) -> bool {
+        self.customer.credit_limit.within(&Amount::default())
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaceImageBody {
